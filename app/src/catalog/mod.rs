@@ -1,0 +1,8 @@
+//! The product catalog: client-visible types and server functions in `api`,
+//! SQLite queries in `server` (ssr only).
+
+mod api;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+pub use api::*;

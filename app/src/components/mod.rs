@@ -1,0 +1,5 @@
+mod header;
+mod not_found;
+
+pub use header::Header;
+pub use not_found::NotFound;

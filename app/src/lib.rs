@@ -1,0 +1,78 @@
+//! The Oxide & Oak shop: routes, pages, components and server functions.
+//!
+//! Compiled twice: with `ssr` into the server binary, with `hydrate` into the wasm.
+
+pub mod catalog;
+pub mod components;
+pub mod error;
+pub mod money;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    ParamSegment, SsrMode, StaticSegment,
+};
+
+use components::{Header, NotFound};
+use pages::{CatalogPage, ProductPage};
+
+/// The HTML document around the app (server only renders it; the client hydrates `<body>`).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: header plus routed pages.
+///
+/// Every route renders in `SsrMode::Async`: the server waits for the page's data and sends
+/// complete HTML, so pages work before (or without) the wasm, and a page can still set its
+/// status code (404) and headers after loading its data.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects only run in the browser, after hydration: mark the page so tests (and
+    // curious people) can tell the wasm is live.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/shop.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/images/logo.svg"/>
+        <Title text="Oxide & Oak"/>
+        <Router>
+            <Header/>
+            <main class="page">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=StaticSegment("") view=CatalogPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("products"), ParamSegment("slug"))
+                        view=ProductPage
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"Oxide & Oak · a demo shop with sessions done right"</p>
+            </footer>
+        </Router>
+    }
+}

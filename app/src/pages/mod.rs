@@ -1,0 +1,5 @@
+mod catalog;
+mod product;
+
+pub use catalog::CatalogPage;
+pub use product::ProductPage;

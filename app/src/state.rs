@@ -1,0 +1,30 @@
+//! Server-side state shared by SSR and server functions (ssr only).
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::SqlitePool;
+
+use crate::error::AppError;
+
+/// Everything a request handler may need; provided to Leptos as context.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: SqlitePool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The database pool of the current request.
+pub fn pool() -> Result<SqlitePool, AppError> {
+    leptos::prelude::use_context::<AppState>()
+        .map(|s| s.pool)
+        .ok_or_else(|| {
+            tracing::error!("AppState missing from the Leptos context");
+            AppError::Internal
+        })
+}

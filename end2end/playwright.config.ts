@@ -1,0 +1,59 @@
+import { defineConfig, devices } from '@playwright/test';
+
+// The shop under test. `scripts/test` builds it, picks a free port and a throw-away
+// database, and passes the binary in SHOP_SERVER_BIN so Playwright starts (and stops) it.
+// Under `cargo leptos end-to-end` cargo-leptos starts the server itself and
+// global-setup.ts waits for the port instead.
+const siteAddr = process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000';
+const baseURL = `http://${siteAddr}`;
+const serverBin = process.env.SHOP_SERVER_BIN;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  globalSetup: serverBin ? undefined : './global-setup.ts',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    // Never download a browser: Debian's Chromium, with the network-quiet flags this
+    // machine needs (see TOOLCHAIN.md).
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
+  webServer: serverBin
+    ? {
+        command: serverBin,
+        cwd: '..',
+        url: `${baseURL}/`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        env: {
+          LEPTOS_SITE_ADDR: siteAddr,
+          LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? 'target/site',
+          DATABASE_URL: process.env.DATABASE_URL ?? '',
+          SEED_DEMO_DATA: 'true',
+          RUST_LOG: process.env.RUST_LOG ?? 'warn',
+        },
+      }
+    : undefined,
+});

@@ -1,0 +1,147 @@
+//! The shop's server: configuration, database, router and layers, start-up and shutdown.
+//! `main.rs` only turns a start-up error into one clear line.
+
+pub mod config;
+pub mod db;
+pub mod seed;
+
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+
+use app::state::AppState;
+use app::{shell, App};
+use axum::serve::ListenerExt;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::{Config, ConfigError};
+pub use db::DbError;
+
+/// Largest request body accepted (server-function forms are a few hundred bytes).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything that can stop the server from starting, each with a message a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot read the Leptos configuration: {0}")]
+    Leptos(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("seeding demo data failed: {0}")]
+    Seed(sqlx::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Builds the complete application router: server functions under `/api`, SSR pages,
+/// static files from the site root, and the HTTP layers.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let provide_state = move || leptos::prelude::provide_context(context_state.clone());
+    Router::new()
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            provide_state,
+            shell,
+        ))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Opens the database, seeds it if asked, and returns the state the router needs.
+pub async fn prepare(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
+    let pool = db::connect_and_migrate(&config.database_url).await?;
+    if config.seed_demo_data {
+        let n = seed::seed_demo_data(&pool).await.map_err(StartupError::Seed)?;
+        if n > 0 {
+            tracing::info!(products = n, "seeded demo catalog");
+        }
+    }
+    Ok(AppState { leptos_options, pool })
+}
+
+/// Runs the shop until Ctrl-C or SIGTERM, then lets in-flight requests finish.
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    let conf = leptos::config::get_configuration(None)
+        .map_err(|e| StartupError::Leptos(e.to_string()))?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+    let state = prepare(&config, leptos_options).await?;
+    let pool = state.pool.clone();
+    let app = router(state);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(StartupError::Serve)?;
+    let listener = listener
+        // Leptos streams HTML in small chunks; without TCP_NODELAY, Nagle's algorithm and
+        // delayed ACKs add ~40 ms per response on kept-alive connections.
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    tracing::info!("listening on http://{local}");
+    println!("Oxide & Oak is open at http://{local}");
+
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = signalled_tx.send(());
+        });
+    // In-flight requests get `shutdown_grace` to finish; a stuck connection cannot keep
+    // the process alive forever.
+    let grace = config.shutdown_grace;
+    tokio::select! {
+        served = server.into_future() => served.map_err(StartupError::Serve)?,
+        _ = async {
+            if signalled_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => tracing::warn!(?grace, "grace period over; closing remaining connections"),
+    }
+    pool.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,44 @@
+//! Demo data, inserted only when `SEED_DEMO_DATA` is on. Idempotent: rows that already
+//! exist (by slug) are left alone, so restarts never duplicate or reset anything.
+
+use sqlx::SqlitePool;
+
+/// (slug, name, description, price in cents, initial stock)
+const PRODUCTS: &[(&str, &str, &str, i64, i64)] = &[
+    ("stoneware-mug", "Stoneware Mug", "A hand-thrown 350 ml mug in speckled oat glaze. Keeps coffee warm through the first email.", 2400, 40),
+    ("enamel-teapot", "Enamel Teapot", "A one-litre enamel teapot with a stainless infuser. Deep teal, works on gas and induction.", 4900, 15),
+    ("linen-notebook", "Linen Notebook", "A5, 192 pages of 100 gsm dot-grid paper, lay-flat binding and a linen cover that ages well.", 1800, 60),
+    ("brass-desk-lamp", "Brass Desk Lamp", "A solid brass reading lamp with a warm 2700 K LED and a dimmer on the cord.", 12900, 8),
+    ("oak-cutting-board", "Oak Cutting Board", "End-grain European oak, 40 × 28 cm, oiled by hand. Kind to knives, heavy enough not to slide.", 6500, 12),
+    ("wool-throw", "Wool Throw", "Lambswool throw, 130 × 180 cm, woven in a quiet herringbone. For the couch, the car, the cold.", 8900, 10),
+    ("glass-carafe", "Glass Carafe", "A one-litre borosilicate carafe with a cork stopper. Water on the table, flowers on the sill.", 2900, 25),
+    ("copper-kettle", "Copper Kettle", "A 1.5-litre copper stovetop kettle with a whistling spout and a riveted wooden handle.", 9500, 6),
+    ("canvas-tote", "Canvas Tote", "Heavy 16 oz cotton canvas with leather handles and an inside pocket. Carries a week of groceries.", 3200, 35),
+    ("beeswax-candle", "Beeswax Candle", "Pure beeswax pillar, 40 hours of slow honey-scented light. Poured in small batches.", 1600, 50),
+    ("pour-over-dripper", "Pour-over Dripper", "A ceramic cone dripper for one or two cups. Fits most mugs; uses size 02 filters.", 2200, 30),
+    ("potted-succulent", "Potted Succulent", "An echeveria in a 10 cm terracotta pot. Needs sun and almost no attention.", 1400, 0),
+];
+
+/// Inserts the demo catalog where missing. Returns how many rows were new.
+pub async fn seed_demo_data(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for (slug, name, description, price_cents, stock) in PRODUCTS {
+        inserted += sqlx::query(
+            "INSERT INTO products (slug, name, description, price_cents, image, stock)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(description)
+        .bind(price_cents)
+        .bind(format!("/images/{slug}.svg"))
+        .bind(stock)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
