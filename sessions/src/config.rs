@@ -1,0 +1,56 @@
+//! Session policy: timeouts and cookie attributes.
+
+use std::time::Duration;
+
+/// How sessions live and how their cookie looks. `Default` is the production policy
+/// (see DESIGN.md §4): 30 min idle, 12 h absolute, 30 days for "keep me signed in".
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// A session unused this long is dead.
+    pub idle_timeout: Duration,
+    /// A session this old is dead, however busy (counted from creation or last login).
+    pub absolute_timeout: Duration,
+    /// Idle timeout of a "keep me signed in" session.
+    pub remember_idle_timeout: Duration,
+    /// Absolute timeout of a "keep me signed in" session (also its cookie's Max-Age).
+    pub remember_absolute_timeout: Duration,
+    /// `last_seen_at`/`idle_expires_at` are written at most this often per session.
+    pub touch_interval: Duration,
+    /// Served over https: adds `Secure` and the `__Host-` name prefix.
+    pub secure: bool,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 60 * 60),
+            remember_idle_timeout: Duration::from_secs(30 * 24 * 60 * 60),
+            remember_absolute_timeout: Duration::from_secs(30 * 24 * 60 * 60),
+            touch_interval: Duration::from_secs(60),
+            secure: true,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The cookie's name: `__Host-sid` over https (browsers then insist on `Secure`,
+    /// `Path=/` and no `Domain`, so a sibling subdomain cannot plant it), else `sid`.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-sid"
+        } else {
+            "sid"
+        }
+    }
+
+    /// (idle, absolute) timeouts in seconds for a session of this kind.
+    pub(crate) fn timeouts(&self, persistent: bool) -> (i64, i64) {
+        let (idle, abs) = if persistent {
+            (self.remember_idle_timeout, self.remember_absolute_timeout)
+        } else {
+            (self.idle_timeout, self.absolute_timeout)
+        };
+        (idle.as_secs() as i64, abs.as_secs() as i64)
+    }
+}

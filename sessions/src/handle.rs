@@ -1,0 +1,148 @@
+//! `SessionHandle`: what handlers (and Leptos server functions) use to read and change
+//! the current session. It never writes cookies; the middleware turns the recorded
+//! change into exactly one `Set-Cookie` on the way out.
+
+use std::sync::{Arc, Mutex};
+
+use crate::store::{ClientMeta, Session, SessionId, SessionStore, StoreError};
+use crate::token::SessionToken;
+
+/// What the response must do with the session cookie.
+#[derive(Debug, Clone)]
+pub(crate) enum CookieChange {
+    /// Nothing to send.
+    None,
+    /// Send this (new) token.
+    Set { token: SessionToken, persistent: bool },
+    /// Remove the cookie; `clear_site_data` also sends `Clear-Site-Data: "cookies"`.
+    Clear { clear_site_data: bool },
+}
+
+#[derive(Debug)]
+struct State {
+    session: Option<Session>,
+    cookie: CookieChange,
+}
+
+/// The current request's session. Cloning shares the same state.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    store: SessionStore,
+    meta: Arc<ClientMeta>,
+    state: Arc<Mutex<State>>,
+}
+
+impl SessionHandle {
+    pub(crate) fn new(store: SessionStore, meta: ClientMeta, session: Option<Session>, cookie: CookieChange) -> Self {
+        SessionHandle {
+            store,
+            meta: Arc::new(meta),
+            state: Arc::new(Mutex::new(State { session, cookie })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave `State` half-written (every write is a single
+        // assignment), so a poisoned lock is safe to use.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The session as loaded (or as changed by this request), if any.
+    pub fn session(&self) -> Option<Session> {
+        self.lock().session.clone()
+    }
+
+    /// The internal session id, if a session exists.
+    pub fn id(&self) -> Option<SessionId> {
+        self.lock().session.as_ref().map(|s| s.id)
+    }
+
+    /// The signed-in user, if any.
+    pub fn user_id(&self) -> Option<i64> {
+        self.lock().session.as_ref().and_then(|s| s.user_id)
+    }
+
+    /// The store behind this handle.
+    pub fn store(&self) -> &SessionStore {
+        &self.store
+    }
+
+    pub(crate) fn cookie_change(&self) -> CookieChange {
+        self.lock().cookie.clone()
+    }
+
+    fn set(&self, session: Option<Session>, cookie: CookieChange) {
+        let mut st = self.lock();
+        st.session = session;
+        st.cookie = cookie;
+    }
+
+    /// The session id, creating a guest session first if there is none. This is the only
+    /// way an anonymous visitor gets a session (for example, at the first add-to-cart).
+    pub async fn ensure(&self) -> Result<SessionId, StoreError> {
+        if let Some(id) = self.id() {
+            return Ok(id);
+        }
+        let (token, session) = self.store.create(None, false, &self.meta).await?;
+        let id = session.id;
+        tracing::info!(session = id.0, "guest session created");
+        self.set(Some(session), CookieChange::Set { token, persistent: false });
+        Ok(id)
+    }
+
+    /// Signs `user_id` in. A guest session is upgraded in place with a new token (so its
+    /// data, such as a guest cart, stays with it, and a token planted before login is
+    /// worthless after it); a session of another user is ended and a fresh one begun.
+    pub async fn login(&self, user_id: i64, persistent: bool) -> Result<SessionId, StoreError> {
+        let current = self.session();
+        let upgraded = match &current {
+            Some(s) if s.user_id.is_none() || s.user_id == Some(user_id) => {
+                self.store.authenticate(s.id, user_id, persistent).await?
+            }
+            Some(s) => {
+                self.store.delete(s.id).await?;
+                None
+            }
+            None => None,
+        };
+        let (token, session) = match upgraded {
+            Some(pair) => pair,
+            None => self.store.create(Some(user_id), persistent, &self.meta).await?,
+        };
+        let id = session.id;
+        tracing::info!(session = id.0, user = user_id, persistent, "signed in");
+        self.set(Some(session), CookieChange::Set { token, persistent });
+        Ok(id)
+    }
+
+    /// Ends the session: the row is deleted (so the token is dead everywhere at once) and
+    /// the response clears the cookie and sends `Clear-Site-Data: "cookies"`.
+    pub async fn logout(&self) -> Result<(), StoreError> {
+        if let Some(s) = self.session() {
+            self.store.delete(s.id).await?;
+            tracing::info!(session = s.id.0, user = ?s.user_id, "signed out");
+        }
+        self.set(None, CookieChange::Clear { clear_site_data: true });
+        Ok(())
+    }
+
+    /// Issues a new token for the same session (for example, after a password change).
+    pub async fn rotate(&self) -> Result<(), StoreError> {
+        let Some(s) = self.session() else { return Ok(()) };
+        match self.store.rotate(s.id).await? {
+            Some(token) => {
+                let persistent = s.persistent;
+                self.set(Some(s), CookieChange::Set { token, persistent });
+            }
+            None => self.set(None, CookieChange::Clear { clear_site_data: false }),
+        }
+        Ok(())
+    }
+
+    /// Ends every other session of the signed-in user. Returns how many ended.
+    pub async fn end_other_sessions(&self) -> Result<u64, StoreError> {
+        let Some(s) = self.session() else { return Ok(0) };
+        let Some(user_id) = s.user_id else { return Ok(0) };
+        self.store.delete_user_sessions(user_id, Some(s.id)).await
+    }
+}

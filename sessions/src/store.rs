@@ -1,0 +1,314 @@
+//! `SessionStore`: every SQL statement that touches the `sessions` table.
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::clock::Clock;
+use crate::config::SessionConfig;
+use crate::token::{RandomError, SessionToken};
+
+/// The internal row id of a session. Never leaves the server (it is not `Serialize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct SessionId(pub i64);
+
+/// A live session as stored (never includes the token or its hash).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: Option<i64>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub authenticated_at: Option<i64>,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
+    /// "Keep me signed in": longer timeouts and a cookie with `Max-Age`.
+    pub persistent: bool,
+    pub user_agent: String,
+    /// Coarse client address (see [`coarse_ip`]).
+    pub ip: String,
+}
+
+/// What the client told us about itself when the session was created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientMeta {
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// The outcome of looking a token up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Live(Session),
+    /// No row has this token (never issued, rotated away, logged out, or collected).
+    Unknown,
+    /// The row existed but had timed out; it has now been deleted.
+    Expired,
+}
+
+/// Database or randomness failure. Never shown to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("session store database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
+                       absolute_expires_at, persistent, user_agent, ip";
+
+/// Sessions in SQLite. Cheap to clone (a pool handle, a clock and the policy).
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+    config: Arc<SessionConfig>,
+}
+
+impl SessionStore {
+    /// A store over `pool` (whose schema has the `sessions` table), with this policy and clock.
+    pub fn new(pool: SqlitePool, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
+        SessionStore { pool, clock, config: Arc::new(config) }
+    }
+
+    /// The policy in force.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The store's current time (unix seconds).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The pool, for callers that keep data hanging off sessions.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Creates a session (a guest one when `user_id` is `None`) and returns its token.
+    pub async fn create(
+        &self,
+        user_id: Option<i64>,
+        persistent: bool,
+        meta: &ClientMeta,
+    ) -> Result<(SessionToken, Session), StoreError> {
+        let token = SessionToken::generate()?;
+        let now = self.now();
+        let (idle, abs) = self.config.timeouts(persistent);
+        let session = sqlx::query_as::<_, Session>(&format!(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
+                                   idle_expires_at, absolute_expires_at, persistent, user_agent, ip)
+             VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             RETURNING {COLUMNS}"
+        ))
+        .bind(&token.hash().0[..])
+        .bind(user_id)
+        .bind(now)
+        .bind(user_id.map(|_| now))
+        .bind((now + idle).min(now + abs))
+        .bind(now + abs)
+        .bind(persistent)
+        .bind(truncate(&meta.user_agent, 256))
+        .bind(truncate(&meta.ip, 64))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((token, session))
+    }
+
+    /// Looks a token up. An expired row is deleted on sight.
+    pub async fn load(&self, token: &SessionToken) -> Result<Lookup, StoreError> {
+        let row = sqlx::query_as::<_, Session>(&format!(
+            "SELECT {COLUMNS} FROM sessions WHERE token_hash = ?"
+        ))
+        .bind(&token.hash().0[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(session) = row else { return Ok(Lookup::Unknown) };
+        if self.is_expired(&session) {
+            self.delete(session.id).await?;
+            return Ok(Lookup::Expired);
+        }
+        Ok(Lookup::Live(session))
+    }
+
+    /// Whether `session` has passed its idle or absolute deadline.
+    pub fn is_expired(&self, session: &Session) -> bool {
+        let now = self.now();
+        now >= session.idle_expires_at || now >= session.absolute_expires_at
+    }
+
+    /// Slides the idle deadline if the last write is older than `touch_interval`, so a busy
+    /// session costs one write a minute, not one per request. Never moves the absolute
+    /// deadline and never revives a deleted row. Returns the session as now stored.
+    pub async fn touch(&self, session: &Session) -> Result<Option<Session>, StoreError> {
+        let now = self.now();
+        if now - session.last_seen_at < self.config.touch_interval.as_secs() as i64 {
+            return Ok(Some(session.clone()));
+        }
+        let (idle, _) = self.config.timeouts(session.persistent);
+        let updated = sqlx::query_as::<_, Session>(&format!(
+            "UPDATE sessions
+                SET last_seen_at = ?1, idle_expires_at = MIN(?1 + ?2, absolute_expires_at)
+              WHERE id = ?3 AND idle_expires_at > ?1 AND absolute_expires_at > ?1
+          RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(idle)
+        .bind(session.id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(updated)
+    }
+
+    /// Gives the session a new token; the old one stops working at once. `None` if the
+    /// row is gone (for example, logged out by a concurrent request).
+    pub async fn rotate(&self, id: SessionId) -> Result<Option<SessionToken>, StoreError> {
+        let token = SessionToken::generate()?;
+        let n = sqlx::query("UPDATE sessions SET token_hash = ? WHERE id = ?")
+            .bind(&token.hash().0[..])
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok((n == 1).then_some(token))
+    }
+
+    /// Signs `user_id` in on an existing session row: new token, `authenticated_at` now,
+    /// fresh timeouts of the chosen kind. Data hanging off the row (a guest cart) stays.
+    /// `None` if the row is gone.
+    pub async fn authenticate(
+        &self,
+        id: SessionId,
+        user_id: i64,
+        persistent: bool,
+    ) -> Result<Option<(SessionToken, Session)>, StoreError> {
+        let token = SessionToken::generate()?;
+        let now = self.now();
+        let (idle, abs) = self.config.timeouts(persistent);
+        let session = sqlx::query_as::<_, Session>(&format!(
+            "UPDATE sessions
+                SET token_hash = ?1, user_id = ?2, authenticated_at = ?3, last_seen_at = ?3,
+                    persistent = ?4, idle_expires_at = ?5, absolute_expires_at = ?6
+              WHERE id = ?7
+          RETURNING {COLUMNS}"
+        ))
+        .bind(&token.hash().0[..])
+        .bind(user_id)
+        .bind(now)
+        .bind(persistent)
+        .bind((now + idle).min(now + abs))
+        .bind(now + abs)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(session.map(|s| (token, s)))
+    }
+
+    /// Deletes one session. Returns whether it existed.
+    pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
+        let n = sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Deletes every session of `user_id` except `keep`. Returns how many went.
+    pub async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<SessionId>,
+    ) -> Result<u64, StoreError> {
+        let n = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n)
+    }
+
+    /// The live sessions of `user_id`, most recently used first.
+    pub async fn user_sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
+        let now = self.now();
+        Ok(sqlx::query_as::<_, Session>(&format!(
+            "SELECT {COLUMNS} FROM sessions
+              WHERE user_id = ?1 AND idle_expires_at > ?2 AND absolute_expires_at > ?2
+              ORDER BY last_seen_at DESC, id DESC"
+        ))
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Deletes every expired session. Returns how many rows went.
+    pub async fn delete_expired(&self) -> Result<u64, StoreError> {
+        let now = self.now();
+        let n = sqlx::query(
+            "DELETE FROM sessions WHERE idle_expires_at <= ?1 OR absolute_expires_at <= ?1",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    /// Number of session rows, live or not (for tests and metrics).
+    pub async fn count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&self.pool).await?)
+    }
+}
+
+/// Cuts `s` to at most `max` bytes on a character boundary.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The address coarsened for storage and display: IPv4 to its /24 (`203.0.113.x`),
+/// IPv6 to its /48. Enough to recognise "my home" or "my office", not a person.
+pub fn coarse_ip(addr: std::net::IpAddr) -> String {
+    match addr {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.x")
+        }
+        std::net::IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return coarse_ip(std::net::IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h");
+        assert_eq!(truncate("abc", 10), "abc");
+    }
+
+    #[test]
+    fn ips_are_coarsened() {
+        assert_eq!(coarse_ip("203.0.113.77".parse().unwrap()), "203.0.113.x");
+        assert_eq!(coarse_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::/48");
+        assert_eq!(coarse_ip("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.x");
+    }
+}
