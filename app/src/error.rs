@@ -18,6 +18,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("Please sign in to continue.")]
     Unauthorized,
+    /// Unknown user or wrong password: one message for both (no user enumeration).
+    #[error("Wrong username or password.")]
+    InvalidCredentials,
     #[error("{0}")]
     Forbidden(String),
     #[error("Not found.")]
@@ -38,7 +41,7 @@ impl AppError {
         match self {
             AppError::Invalid(_) => 422,
             AppError::BadRequest(_) => 400,
-            AppError::Unauthorized => 401,
+            AppError::Unauthorized | AppError::InvalidCredentials => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound => 404,
             AppError::TooManyRequests { .. } => 429,

@@ -2,13 +2,19 @@
 //!
 //! Compiled twice: with `ssr` into the server binary, with `hydrate` into the wasm.
 
+pub mod auth;
 pub mod catalog;
 pub mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod forms;
 pub mod money;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
 pub mod state;
+pub mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
@@ -18,7 +24,19 @@ use leptos_router::{
 };
 
 use components::{Header, NotFound};
-use pages::{CatalogPage, ProductPage};
+use pages::{BillingPage, CartPage, CatalogPage, LoginPage, ProductPage, RegisterPage};
+
+/// Pages that need a signed-in user. The server answers an anonymous request for one
+/// of them (or anything below it) with a redirect to `/login?next=<path>`.
+pub const SIGN_IN_REQUIRED: &[&str] = &["/billing", "/account", "/orders"];
+
+/// Pages whose content depends on who asks. They are sent with `Cache-Control: no-store`.
+pub const PRIVATE_PAGES: &[&str] = &["/cart", "/billing", "/account", "/orders", "/login", "/register"];
+
+/// Whether `path` is one of `pages` or below one of them.
+pub fn path_in(path: &str, pages: &[&str]) -> bool {
+    pages.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+}
 
 /// The HTML document around the app (server only renders it; the client hydrates `<body>`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,6 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    auth::Auth::provide();
     // Effects only run in the browser, after hydration: mark the page so tests (and
     // curious people) can tell the wasm is live.
     Effect::new(|_| {
@@ -68,11 +87,29 @@ pub fn App() -> impl IntoView {
                         view=ProductPage
                         ssr=SsrMode::Async
                     />
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <footer class="site-footer">
                 <p>"Oxide & Oak · a demo shop with sessions done right"</p>
             </footer>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_matching_respects_segments() {
+        assert!(path_in("/billing", SIGN_IN_REQUIRED));
+        assert!(path_in("/orders/12", SIGN_IN_REQUIRED));
+        assert!(!path_in("/billingx", SIGN_IN_REQUIRED));
+        assert!(!path_in("/", SIGN_IN_REQUIRED));
+        assert!(path_in("/cart", PRIVATE_PAGES));
     }
 }

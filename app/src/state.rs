@@ -2,6 +2,7 @@
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use sessions::SessionStore;
 use sqlx::SqlitePool;
 
 use crate::error::AppError;
@@ -11,6 +12,7 @@ use crate::error::AppError;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: SqlitePool,
+    pub sessions: SessionStore,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -19,12 +21,15 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The state of the current request.
+pub fn app_state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
 /// The database pool of the current request.
 pub fn pool() -> Result<SqlitePool, AppError> {
-    leptos::prelude::use_context::<AppState>()
-        .map(|s| s.pool)
-        .ok_or_else(|| {
-            tracing::error!("AppState missing from the Leptos context");
-            AppError::Internal
-        })
+    app_state().map(|s| s.pool)
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use sessions::SessionConfig;
+
 /// Settings read once at start-up.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -14,6 +16,13 @@ pub struct Config {
     /// `SHUTDOWN_GRACE_SECS`, default 10: how long in-flight requests may finish after
     /// Ctrl-C / SIGTERM.
     pub shutdown_grace: Duration,
+    /// Session timeouts and cookie policy:
+    /// `SESSION_IDLE_TIMEOUT_SECS` (default 1800), `SESSION_ABSOLUTE_TIMEOUT_SECS` (43200),
+    /// `SESSION_REMEMBER_SECS` (2592000: idle and absolute for "keep me signed in"),
+    /// `COOKIE_SECURE` (default on in release builds, off in debug builds).
+    pub sessions: SessionConfig,
+    /// `SESSION_GC_INTERVAL_SECS`, default 300: how often expired sessions are deleted.
+    pub gc_interval: Duration,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -42,6 +51,32 @@ impl Config {
                 lookup("SHUTDOWN_GRACE_SECS"),
                 10,
             )?),
+            sessions: {
+                let d = SessionConfig::default();
+                let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+                    let v = parse_u64(name, lookup(name), default.as_secs())?;
+                    if v == 0 {
+                        return Err(ConfigError { name, reason: "must be at least 1 second".into() });
+                    }
+                    Ok(Duration::from_secs(v))
+                };
+                let remember = secs("SESSION_REMEMBER_SECS", d.remember_absolute_timeout)?;
+                SessionConfig {
+                    idle_timeout: secs("SESSION_IDLE_TIMEOUT_SECS", d.idle_timeout)?,
+                    absolute_timeout: secs("SESSION_ABSOLUTE_TIMEOUT_SECS", d.absolute_timeout)?,
+                    remember_idle_timeout: remember,
+                    remember_absolute_timeout: remember,
+                    // Secure cookies are the default for release builds; a debug build
+                    // (cargo leptos watch on http://localhost) would otherwise lose them.
+                    secure: parse_bool("COOKIE_SECURE", lookup("COOKIE_SECURE"), !cfg!(debug_assertions))?,
+                    ..d
+                }
+            },
+            gc_interval: Duration::from_secs(parse_u64(
+                "SESSION_GC_INTERVAL_SECS",
+                lookup("SESSION_GC_INTERVAL_SECS"),
+                300,
+            )?.max(1)),
         })
     }
 }
@@ -89,6 +124,10 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://shop.db");
         assert!(c.seed_demo_data);
         assert_eq!(c.shutdown_grace, Duration::from_secs(10));
+        assert_eq!(c.sessions.idle_timeout, Duration::from_secs(1800));
+        assert_eq!(c.sessions.absolute_timeout, Duration::from_secs(12 * 3600));
+        assert_eq!(c.sessions.remember_idle_timeout, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(c.gc_interval, Duration::from_secs(300));
     }
 
     #[test]
@@ -98,6 +137,11 @@ mod tests {
         assert!(!c.seed_demo_data);
         let err = cfg(&[("SEED_DEMO_DATA", "maybe")]).unwrap_err();
         assert_eq!(err.to_string(), "invalid value for SEED_DEMO_DATA: expected true/false, got \"maybe\"");
+        let c = cfg(&[("SESSION_IDLE_TIMEOUT_SECS", "60"), ("COOKIE_SECURE", "true")]).unwrap();
+        assert_eq!(c.sessions.idle_timeout, Duration::from_secs(60));
+        assert!(c.sessions.secure);
+        assert_eq!(c.sessions.cookie_name(), "__Host-sid");
+        assert!(cfg(&[("SESSION_ABSOLUTE_TIMEOUT_SECS", "0")]).is_err());
         let err = cfg(&[("SHUTDOWN_GRACE_SECS", "-3")]).unwrap_err();
         assert!(err.to_string().starts_with("invalid value for SHUTDOWN_GRACE_SECS"));
     }

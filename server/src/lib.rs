@@ -3,15 +3,21 @@
 
 pub mod config;
 pub mod db;
+pub mod guard;
 pub mod seed;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::state::AppState;
 use app::{shell, App};
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::serve::ListenerExt;
 use axum::Router;
+use sessions::{Clock, SessionStore, SystemClock};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
@@ -34,16 +40,31 @@ pub enum StartupError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("seeding demo data failed: {0}")]
-    Seed(sqlx::Error),
+    Seed(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
 
+/// Static files need no session: skipping the lookup keeps them cheap.
+fn is_static_asset(path: &str) -> bool {
+    ["/pkg/", "/images/", "/favicon"].iter().any(|p| path.starts_with(p))
+}
+
+async fn sessions_except_static(State(store): State<SessionStore>, req: Request, next: Next) -> Response {
+    if is_static_asset(req.uri().path()) {
+        next.run(req).await
+    } else {
+        sessions::session_middleware(State(store), req, next).await
+    }
+}
+
 /// Builds the complete application router: server functions under `/api`, SSR pages,
-/// static files from the site root, and the HTTP layers.
+/// static files from the site root, and the HTTP layers (outermost first: trace,
+/// compression, body limit, cross-site refusal, session, private-page guard).
 pub fn router(state: AppState) -> Router {
+    let store = state.sessions.clone();
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
@@ -57,21 +78,31 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .with_state(state)
+        .layer(middleware::from_fn(guard::private_pages))
+        .layer(middleware::from_fn_with_state(store, sessions_except_static))
+        .layer(middleware::from_fn(sessions::reject_cross_site))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
 
 /// Opens the database, seeds it if asked, and returns the state the router needs.
-pub async fn prepare(config: &Config, leptos_options: LeptosOptions) -> Result<AppState, StartupError> {
+/// `clock` is the session engine's time source (a fake one in tests).
+pub async fn prepare(
+    config: &Config,
+    leptos_options: LeptosOptions,
+    clock: Arc<dyn Clock>,
+) -> Result<AppState, StartupError> {
     let pool = db::connect_and_migrate(&config.database_url).await?;
+    let sessions = SessionStore::new(pool.clone(), config.sessions.clone(), clock);
     if config.seed_demo_data {
-        let n = seed::seed_demo_data(&pool).await.map_err(StartupError::Seed)?;
-        if n > 0 {
-            tracing::info!(products = n, "seeded demo catalog");
-        }
+        seed::seed_demo_data(&pool, sessions.now()).await?;
     }
-    Ok(AppState { leptos_options, pool })
+    // Compute the dummy hash now so the first failed sign-in is not measurably slower.
+    tokio::task::spawn_blocking(app::auth::password::warm_up)
+        .await
+        .map_err(|e| StartupError::Seed(e.to_string()))?;
+    Ok(AppState { leptos_options, pool, sessions })
 }
 
 /// Runs the shop until Ctrl-C or SIGTERM, then lets in-flight requests finish.
@@ -80,8 +111,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
-    let state = prepare(&config, leptos_options).await?;
+    let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
     let pool = state.pool.clone();
+    let gc = sessions::spawn_gc(state.sessions.clone(), config.gc_interval);
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(addr)
@@ -116,6 +148,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             }
         } => tracing::warn!(?grace, "grace period over; closing remaining connections"),
     }
+    gc.abort();
     pool.close().await;
     tracing::info!("shut down cleanly");
     Ok(())

@@ -1,7 +1,10 @@
 //! Demo data, inserted only when `SEED_DEMO_DATA` is on. Idempotent: rows that already
 //! exist (by slug) are left alone, so restarts never duplicate or reset anything.
 
+use app::auth::server::ensure_user;
 use sqlx::SqlitePool;
+
+use crate::StartupError;
 
 /// (slug, name, description, price in cents, initial stock)
 const PRODUCTS: &[(&str, &str, &str, i64, i64)] = &[
@@ -19,8 +22,25 @@ const PRODUCTS: &[(&str, &str, &str, i64, i64)] = &[
     ("potted-succulent", "Potted Succulent", "An echeveria in a 10 cm terracotta pot. Needs sun and almost no attention.", 1400, 0),
 ];
 
+/// Demo accounts (listed in README).
+pub const DEMO_USERS: &[(&str, &str)] = &[("alice", "wonderland-2026"), ("bob", "builder-bob-2026")];
+
+/// Inserts the demo catalog and demo users where missing.
+pub async fn seed_demo_data(pool: &SqlitePool, now: i64) -> Result<(), StartupError> {
+    let products = seed_products(pool).await.map_err(|e| StartupError::Seed(e.to_string()))?;
+    if products > 0 {
+        tracing::info!(products, "seeded demo catalog");
+    }
+    for (username, password) in DEMO_USERS {
+        if ensure_user(pool, username, password, now).await.map_err(|e| StartupError::Seed(e.to_string()))? {
+            tracing::info!(username, "seeded demo user");
+        }
+    }
+    Ok(())
+}
+
 /// Inserts the demo catalog where missing. Returns how many rows were new.
-pub async fn seed_demo_data(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+pub async fn seed_products(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let mut inserted = 0;
     for (slug, name, description, price_cents, stock) in PRODUCTS {

@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 
-/// The header on every page: shop name, navigation, cart badge and user menu.
+use crate::auth::use_auth;
+
+/// The header on every page: shop name, navigation, cart link and the user menu.
 #[component]
 pub fn Header() -> impl IntoView {
+    let auth = use_auth();
     view! {
         <header class="site-header">
             <div class="site-header__inner">
@@ -18,7 +21,32 @@ pub fn Header() -> impl IntoView {
                         <span class="cart-link__icon" aria-hidden="true">"🛒"</span>
                         <span class="cart-link__label">"Cart"</span>
                     </a>
-                    <a class="user-link" href="/login">"Sign in"</a>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match auth.user.await {
+                                Ok(Some(user)) => {
+                                    view! {
+                                        <div class="user-menu">
+                                            <span class="user-menu__name" data-testid="signed-in-user">{user.username}</span>
+                                            <ActionForm action=auth.logout>
+                                                <button type="submit" class="button--ghost">"Sign out"</button>
+                                            </ActionForm>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
+                                _ => {
+                                    view! {
+                                        <div class="user-menu">
+                                            <a class="user-link" href="/login">"Sign in"</a>
+                                            <a class="user-link" href="/register">"Register"</a>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        })}
+                    </Transition>
                 </div>
             </div>
         </header>

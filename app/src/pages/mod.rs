@@ -1,5 +1,13 @@
+mod billing;
+mod cart;
 mod catalog;
+mod login;
 mod product;
+mod register;
 
+pub use billing::BillingPage;
+pub use cart::CartPage;
 pub use catalog::CatalogPage;
+pub use login::LoginPage;
 pub use product::ProductPage;
+pub use register::RegisterPage;

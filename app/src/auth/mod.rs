@@ -1,0 +1,11 @@
+//! Accounts and sign-in: client-visible types and server functions in `api`, parsing in
+//! `validate`, storage and flows in `server` (ssr only), hashing in `password` (ssr only).
+
+mod api;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod validate;
+
+pub use api::*;

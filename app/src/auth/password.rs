@@ -1,0 +1,108 @@
+//! Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane),
+//! always off the async workers (`spawn_blocking`).
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::validate::Password;
+use crate::error::AppError;
+
+/// OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
+pub const M_COST_KIB: u32 = 19 * 1024;
+pub const T_COST: u32 = 2;
+pub const P_COST: u32 = 1;
+
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|_| argon2::password_hash::Error::Crypto)?;
+    let salt = SaltString::encode_b64(&salt)?;
+    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+/// A hash of a random password nobody knows, so that signing in as an unknown user costs
+/// the same argon2 work as signing in with a wrong password (no user enumeration by timing).
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut secret = [0u8; 24];
+        let _ = getrandom::fill(&mut secret);
+        let text: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        hash_blocking(&text).expect("hashing a random password cannot fail")
+    })
+}
+
+/// Computes the dummy hash now (at start-up) rather than on the first failed login.
+pub fn warm_up() {
+    let _ = dummy_hash();
+}
+
+/// Hashes a policy-conforming password (PHC string with algorithm, parameters and salt).
+pub async fn hash_password(password: Password) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_blocking(password.expose()))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            AppError::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
+}
+
+/// Checks `password` against `stored` (or, when the user does not exist, against the
+/// dummy hash, doing the same work and answering `false`).
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let exists = stored.is_some();
+        let phc = stored.as_deref().unwrap_or_else(|| dummy_hash());
+        let parsed = match PasswordHash::new(phc) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "stored password hash is unreadable");
+                // Still spend the time, then fail.
+                let _ = hasher().verify_password(password.as_bytes(), &PasswordHash::new(dummy_hash()).ok()?);
+                return Some(false);
+            }
+        };
+        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        Some(ok && exists)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password verification task failed");
+        AppError::Internal
+    })?
+    .ok_or(AppError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_verify_and_use_owasp_parameters() {
+        let pw = Password::parse("correct horse battery staple".into()).unwrap();
+        let phc = hash_password(pw).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(!phc.contains("correct horse"));
+        assert!(verify_password("correct horse battery staple".into(), Some(phc.clone())).await.unwrap());
+        assert!(!verify_password("correct horse battery stapl".into(), Some(phc.clone())).await.unwrap());
+        // Same password, different salt.
+        let again = hash_password(Password::parse("correct horse battery staple".into()).unwrap()).await.unwrap();
+        assert_ne!(phc, again);
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_verify() {
+        assert!(!verify_password("anything at all, really".into(), None).await.unwrap());
+        assert!(!verify_password("x".into(), Some("not a phc string".into())).await.unwrap());
+    }
+}

@@ -1,0 +1,113 @@
+//! Account storage and the sign-in / registration flows (ssr only).
+
+use sqlx::SqlitePool;
+
+use super::password::{hash_password, verify_password};
+use super::validate::{FormError, Password, Username};
+use crate::error::AppError;
+
+/// A user row as needed to sign in. Holds the password hash, so it is deliberately not
+/// `Serialize` and its `Debug` leaves the hash out.
+pub struct UserCredentials {
+    pub id: i64,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCredentials").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Finds a user by name, ignoring case.
+pub async fn find_credentials(pool: &SqlitePool, username: &Username) -> Result<Option<UserCredentials>, sqlx::Error> {
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+        .bind(username.as_str())
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(id, password_hash)| UserCredentials { id, password_hash }))
+}
+
+/// Inserts a user. `None` if the name (ignoring case) is taken.
+pub async fn insert_user(pool: &SqlitePool, username: &Username, password_hash: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, created_at, password_changed_at)
+         VALUES (?, ?, ?, ?)
+         ON CONFLICT (username) DO NOTHING
+         RETURNING id",
+    )
+    .bind(username.as_str())
+    .bind(password_hash)
+    .bind(now)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The display name of a user.
+pub async fn username_of(pool: &SqlitePool, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM users WHERE id = ?").bind(user_id).fetch_optional(pool).await
+}
+
+/// Creates a user with this password unless the name exists (used by the demo seed).
+pub async fn ensure_user(pool: &SqlitePool, username: &str, password: &str, now: i64) -> Result<bool, AppError> {
+    let username = Username::parse(username).map_err(|e| AppError::Invalid(e.message().into()))?;
+    if find_credentials(pool, &username).await?.is_some() {
+        return Ok(false);
+    }
+    let password = Password::parse(password.to_string()).map_err(|e| AppError::Invalid(e.message().into()))?;
+    let hash = hash_password(password).await?;
+    Ok(insert_user(pool, &username, &hash, now).await?.is_some())
+}
+
+fn internal(e: impl Into<AppError>) -> FormError {
+    let _: AppError = e.into(); // logged by the From impl
+    FormError::Internal
+}
+
+/// Checks the credentials and, if they are right, signs the current session in (rotating
+/// its token). Unknown user and wrong password take the same path through argon2 and
+/// come back as the same `FormError::Credentials`.
+pub async fn sign_in(username: &str, password: String, remember: bool) -> Result<(), FormError> {
+    let state = crate::state::app_state().map_err(internal)?;
+    let user = match Username::parse(username) {
+        Ok(u) => find_credentials(&state.pool, &u).await.map_err(internal)?,
+        Err(_) => None,
+    };
+    let (user_id, stored) = match user {
+        Some(u) => (Some(u.id), Some(u.password_hash)),
+        None => (None, None),
+    };
+    let ok = verify_password(password, stored).await.map_err(internal)?;
+    match (ok, user_id) {
+        (true, Some(id)) => {
+            let session = crate::session::session().map_err(internal)?;
+            session.login(id, remember).await.map_err(internal)?;
+            Ok(())
+        }
+        _ => {
+            tracing::info!("failed sign-in");
+            Err(FormError::Credentials)
+        }
+    }
+}
+
+/// Creates an account and signs it in.
+pub async fn register(username: &str, password: String, password_confirm: String) -> Result<(), FormError> {
+    let username = Username::parse(username)?;
+    if password != password_confirm {
+        return Err(FormError::PasswordMismatch);
+    }
+    let password = Password::parse(password)?;
+    let state = crate::state::app_state().map_err(internal)?;
+    let hash = hash_password(password).await.map_err(internal)?;
+    let now = state.sessions.now();
+    let id = insert_user(&state.pool, &username, &hash, now)
+        .await
+        .map_err(internal)?
+        .ok_or(FormError::UsernameTaken)?;
+    tracing::info!(user = id, "account created");
+    let session = crate::session::session().map_err(internal)?;
+    session.login(id, false).await.map_err(internal)?;
+    Ok(())
+}

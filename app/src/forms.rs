@@ -1,0 +1,67 @@
+//! Finishing a form-backed server function for both kinds of caller (ssr only).
+//!
+//! - A plain HTML form post (no JavaScript yet; `Accept: text/html`) always gets a
+//!   redirect: to the success page, or back to the form with `?error=<code>` and the
+//!   values worth keeping (never a password).
+//! - A call from the hydrated app gets a real status: 200 and a client-side redirect, or
+//!   the error's 4xx/5xx with its message.
+
+use axum::http::header::ACCEPT;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+
+use crate::auth::validate::FormError;
+use crate::error::{respond, AppError};
+
+/// Longest value echoed back into a form through the URL.
+const MAX_KEPT_VALUE: usize = 200;
+
+/// Whether the current request is a browser's plain form submission.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .unwrap_or(false)
+}
+
+/// A checkbox field: present with any of the usual "on" values.
+pub fn is_checked(value: Option<&str>) -> bool {
+    matches!(value.map(str::trim), Some("on" | "true" | "1" | "yes"))
+}
+
+impl From<FormError> for AppError {
+    fn from(e: FormError) -> Self {
+        match e {
+            FormError::Credentials => AppError::InvalidCredentials,
+            FormError::TooMany => AppError::TooManyRequests { retry_after_secs: 60 },
+            FormError::Internal => AppError::Internal,
+            other => AppError::Invalid(other.message().to_string()),
+        }
+    }
+}
+
+/// Turns a form's outcome into the right answer for the caller (see module docs).
+pub fn finish(
+    outcome: Result<(), FormError>,
+    success_to: &str,
+    form_page: &str,
+    keep: &[(&str, &str)],
+) -> Result<(), AppError> {
+    match outcome {
+        Ok(()) => {
+            leptos_axum::redirect(success_to);
+            Ok(())
+        }
+        Err(e) if is_plain_form_post() => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("error", e.code());
+            for (key, value) in keep {
+                if !value.is_empty() && value.len() <= MAX_KEPT_VALUE && *value != "/" {
+                    query.append_pair(key, value);
+                }
+            }
+            leptos_axum::redirect(&format!("{form_page}?{}", query.finish()));
+            Ok(())
+        }
+        Err(e) => respond(Err(e.into())),
+    }
+}

@@ -1,0 +1,48 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::login::{clear_on_error, form_message};
+use crate::auth::use_auth;
+
+/// `/register` — create an account (works with and without JavaScript).
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let username = query.read_untracked().get("username").unwrap_or_default();
+    let error = form_message(auth.register.value());
+    let password = NodeRef::<Input>::new();
+    let confirm = NodeRef::<Input>::new();
+    clear_on_error(auth.register.value(), vec![password, confirm]);
+    view! {
+        <Title text="Create an account · Oxide & Oak"/>
+        <section class="auth card">
+            <h1>"Create an account"</h1>
+            <Show when=move || error().is_some()>
+                <p class="form-error" role="alert">{error}</p>
+            </Show>
+            <ActionForm action=auth.register>
+                <input type="hidden" name="next" prop:value=next/>
+                <label>
+                    "Username"
+                    <span class="hint">"3–32 letters, digits, '_', '.' or '-'"</span>
+                    <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32" value=username/>
+                </label>
+                <label>
+                    "Password"
+                    <span class="hint">"At least 15 characters. A few random words work well."</span>
+                    <input type="password" name="password" autocomplete="new-password" required minlength="15" maxlength="128" node_ref=password/>
+                </label>
+                <label>
+                    "Repeat the password"
+                    <input type="password" name="password_confirm" autocomplete="new-password" required node_ref=confirm/>
+                </label>
+                <button type="submit" disabled=move || auth.register.pending().get()>"Create account"</button>
+            </ActionForm>
+            <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,25 @@
+//! The bridge from Leptos to the session engine (ssr only): server functions and SSR
+//! read the `SessionHandle` that the middleware put into the request.
+
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+pub use sessions::SessionHandle;
+
+use crate::error::AppError;
+
+/// The current request's session handle.
+pub fn session() -> Result<SessionHandle, AppError> {
+    use_context::<Parts>()
+        .and_then(|p| p.extensions.get::<SessionHandle>().cloned())
+        .ok_or_else(|| {
+            tracing::error!("no SessionHandle in the request: is the session middleware installed?");
+            AppError::Internal
+        })
+}
+
+impl From<sessions::StoreError> for AppError {
+    fn from(err: sessions::StoreError) -> Self {
+        tracing::error!(error = %err, "session store error");
+        AppError::Internal
+    }
+}
