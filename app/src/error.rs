@@ -8,7 +8,10 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+/// On the wire an error is `{"error": "<code>", "message": "<for people>"}` (plus
+/// `retry_after_secs` for 429), so scripts and people both get something to act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "ErrorBody", from = "ErrorBody")]
 pub enum AppError {
     /// The input was understood but is not acceptable; the message says how to fix it.
     #[error("{0}")]
@@ -35,7 +38,57 @@ pub enum AppError {
     Network(String),
 }
 
+/// The JSON shape of an [`AppError`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl From<AppError> for ErrorBody {
+    fn from(e: AppError) -> Self {
+        let retry_after_secs = match e {
+            AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        ErrorBody { error: e.code().to_string(), message: e.to_string(), retry_after_secs }
+    }
+}
+
+impl From<ErrorBody> for AppError {
+    fn from(b: ErrorBody) -> Self {
+        match b.error.as_str() {
+            "invalid" => AppError::Invalid(b.message),
+            "bad_request" => AppError::BadRequest(b.message),
+            "unauthorized" => AppError::Unauthorized,
+            "invalid_credentials" => AppError::InvalidCredentials,
+            "forbidden" => AppError::Forbidden(b.message),
+            "not_found" => AppError::NotFound,
+            "too_many_requests" => AppError::TooManyRequests { retry_after_secs: b.retry_after_secs.unwrap_or(60) },
+            "network" => AppError::Network(b.message),
+            _ => AppError::Internal,
+        }
+    }
+}
+
 impl AppError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "invalid",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Internal => "internal",
+            AppError::Network(_) => "network",
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -122,6 +175,21 @@ mod tests {
         let e = AppError::from_server_fn_error(ServerFnErrorErr::MissingArg("slug".into()));
         assert_eq!(e.status_code(), 400);
         assert_eq!(e.to_string(), "Missing field: slug");
+    }
+
+    #[test]
+    fn errors_travel_as_code_and_message() {
+        let json = serde_json::to_string(&AppError::InvalidCredentials).unwrap();
+        assert_eq!(json, r#"{"error":"invalid_credentials","message":"Wrong username or password."}"#);
+        for e in [
+            AppError::Invalid("Quantity must be 1 to 99.".into()),
+            AppError::TooManyRequests { retry_after_secs: 42 },
+            AppError::NotFound,
+            AppError::Internal,
+        ] {
+            let back: AppError = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+            assert_eq!(back, e);
+        }
     }
 
     #[test]

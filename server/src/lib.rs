@@ -1,6 +1,7 @@
 //! The shop's server: configuration, database, router and layers, start-up and shutdown.
 //! `main.rs` only turns a start-up error into one clear line.
 
+pub mod api_errors;
 pub mod config;
 pub mod db;
 pub mod guard;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
             shell,
         ))
         .with_state(state)
+        .layer(middleware::from_fn(api_errors::server_fn_error_status))
         .layer(middleware::from_fn(guard::private_pages))
         .layer(middleware::from_fn_with_state(store, sessions_except_static))
         .layer(middleware::from_fn(sessions::reject_cross_site))

@@ -1,0 +1,42 @@
+//! The HTTP status of a failed server function, decided at the edge.
+//!
+//! The server-function runtime answers every error with 500, including errors raised
+//! before our code runs (a missing or undecodable field). This layer reads the typed
+//! [`AppError`] in such an answer and gives it its real status (400, 401, 422, 429 with
+//! `Retry-After`, ...), so bad input is never reported as a server fault.
+
+use app::error::AppError;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Header the server-function runtime puts on error answers.
+const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
+/// Error bodies are tiny; anything bigger is left alone.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
+pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a server function error body");
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            return Response::from_parts(parts, Body::empty());
+        }
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::TooManyRequests { retry_after_secs } = err {
+            parts.headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,133 @@
+//! Test harness: the real router on a random port, a fresh SQLite file per test, a fake
+//! clock, and HTTP clients with or without a cookie jar.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::state::AppState;
+use leptos::config::LeptosOptions;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::redirect::Policy;
+use server::Config;
+use sessions::FakeClock;
+
+/// The fake clock starts here (2026-01-01T00:00:00Z).
+pub const T0: i64 = 1_767_225_600;
+
+pub struct TestApp {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub clock: FakeClock,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// The shop with demo data, http cookies (no `Secure`).
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The shop, after `tweak` has adjusted its configuration.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("shop.db");
+        let mut config = Config::from_lookup(|_| None).expect("default config");
+        config.database_url = format!("sqlite://{}", db.display());
+        config.sessions.secure = false;
+        tweak(&mut config);
+        let clock = FakeClock::new(T0);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("shop")
+            .site_root("target/site")
+            .site_addr(addr)
+            .build();
+        let state = server::prepare(&config, options, Arc::new(clock.clone())).await.expect("prepare");
+        let router = server::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                .await
+                .unwrap();
+        });
+        TestApp { base: format!("http://{addr}"), addr, state, clock, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client that keeps cookies like a browser and does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+    }
+
+    /// A client without a cookie jar (cookies are set by hand).
+    pub fn raw(&self) -> reqwest::Client {
+        reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
+    }
+
+    pub async fn session_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&self.state.pool).await.unwrap()
+    }
+
+    /// POSTs a form to a server function (as a script would: JSON answers).
+    pub async fn post(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    /// POSTs a form the way a browser without JavaScript does (`Accept: text/html`).
+    pub async fn post_html(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, client: &reqwest::Client, user: &str, password: &str) -> reqwest::Response {
+        self.post(client, "/api/login", &[("username", user), ("password", password)]).await
+    }
+
+    /// Who the server thinks `client` is (`None` = anonymous).
+    pub async fn whoami(&self, client: &reqwest::Client) -> Option<String> {
+        let res = self.post(client, "/api/current_user", &[]).await;
+        assert_eq!(res.status(), 200, "current_user failed");
+        let v: serde_json::Value = res.json_value().await;
+        v.get("username").and_then(|u| u.as_str()).map(str::to_string)
+    }
+}
+
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect()
+}
+
+/// The session token a response set (`sid=<token>`), if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    set_cookies(headers).iter().find_map(|c| {
+        let first = c.split(';').next()?;
+        let (name, value) = first.split_once('=')?;
+        (name.ends_with("sid") && !value.is_empty()).then(|| value.to_string())
+    })
+}
+
+pub fn cookie_header(token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("sid={token}")).unwrap()
+}
+
+pub trait JsonValue {
+    async fn json_value(self) -> serde_json::Value;
+}
+
+impl JsonValue for reqwest::Response {
+    async fn json_value(self) -> serde_json::Value {
+        let text = self.text().await.unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+}

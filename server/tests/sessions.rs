@@ -1,0 +1,473 @@
+//! DESIGN.md §4, rule by rule, over real HTTP against the real router and real SQLite.
+
+mod common;
+
+use common::*;
+use sessions::SessionToken;
+
+const ALICE: (&str, &str) = ("alice", "wonderland-2026");
+
+// Rule 1: no session until one is needed.
+#[tokio::test]
+async fn a_bare_visit_sets_no_cookie_and_creates_no_row() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    for path in ["/", "/products/stoneware-mug", "/cart", "/login", "/register", "/no-such-page"] {
+        let res = client.get(app.url(path)).send().await.unwrap();
+        assert!(set_cookies(res.headers()).is_empty(), "{path} set a cookie");
+    }
+    assert_eq!(app.whoami(&client).await, None);
+    let res = client.get(app.url("/billing")).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert!(set_cookies(res.headers()).is_empty());
+    assert_eq!(app.session_count().await, 0);
+}
+
+// Rule 8: cookie attributes, on set and on clear.
+#[tokio::test]
+async fn the_cookie_is_httponly_lax_root_and_session_scoped_unless_remembered() {
+    let app = TestApp::spawn().await;
+    let res = app.login(&app.raw(), ALICE.0, ALICE.1).await;
+    assert_eq!(res.status(), 200);
+    let cookies = set_cookies(res.headers());
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    let c = &cookies[0];
+    let token = session_token(res.headers()).unwrap();
+    assert_eq!(token.len(), 43);
+    assert!(SessionToken::parse(&token).is_some());
+    assert!(c.starts_with("sid="), "{c}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(c.contains(attr), "{attr} missing: {c}");
+    }
+    for absent in ["Max-Age", "Expires", "Domain", "Secure"] {
+        assert!(!c.contains(absent), "{absent} present: {c}");
+    }
+    assert_eq!(res.headers()["cache-control"], "no-store");
+
+    // "Keep me signed in": a persistent cookie for 30 days.
+    let res = app
+        .post(&app.raw(), "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("remember", "on")])
+        .await;
+    let c = &set_cookies(res.headers())[0];
+    assert!(c.contains("Max-Age=2592000"), "{c}");
+
+    // Clearing carries the same attributes.
+    let token = session_token(res.headers()).unwrap();
+    let res = app.raw().post(app.url("/api/logout")).header("cookie", cookie_header(&token)).send().await.unwrap();
+    let c = &set_cookies(res.headers())[0];
+    assert!(c.starts_with("sid=;"), "{c}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=0"] {
+        assert!(c.contains(attr), "{attr} missing: {c}");
+    }
+}
+
+#[tokio::test]
+async fn over_https_the_cookie_is_secure_and_host_prefixed() {
+    let app = TestApp::spawn_with(|c| c.sessions.secure = true).await;
+    let res = app.login(&app.raw(), ALICE.0, ALICE.1).await;
+    let c = &set_cookies(res.headers())[0];
+    assert!(c.starts_with("__Host-sid="), "{c}");
+    assert!(c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"), "{c}");
+    let token = session_token(res.headers()).unwrap();
+    let res = app
+        .raw()
+        .post(app.url("/api/logout"))
+        .header("cookie", format!("__Host-sid={token}"))
+        .send()
+        .await
+        .unwrap();
+    let c = &set_cookies(res.headers())[0];
+    assert!(c.starts_with("__Host-sid=;") && c.contains("Secure") && c.contains("Max-Age=0"), "{c}");
+}
+
+// Rule 3: login rotates the token; a planted (guest) token dies at login but its row
+// (and what hangs off it) lives on under the new token.
+#[tokio::test]
+async fn login_rotates_the_token_and_the_old_one_is_rejected() {
+    let app = TestApp::spawn().await;
+    let (guest_token, guest) = app.state.sessions.create(None, false, &Default::default()).await.unwrap();
+    let guest_cookie = guest_token.expose();
+    let client = app.raw();
+    let res = client
+        .post(app.url("/api/login"))
+        .header("cookie", cookie_header(&guest_cookie))
+        .form(&[("username", ALICE.0), ("password", ALICE.1)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let new_token = session_token(res.headers()).expect("login sets a new token");
+    assert_ne!(new_token, guest_cookie);
+    // Same row, now signed in.
+    assert_eq!(app.session_count().await, 1);
+    let row: (i64, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT id, user_id, authenticated_at FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(row.0, guest.id.0);
+    assert!(row.1.is_some() && row.2 == Some(T0));
+
+    // The old token is now worthless, and is cleared when presented.
+    let res = client.post(app.url("/api/current_user")).header("cookie", cookie_header(&guest_cookie)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    assert_eq!(res.text().await.unwrap(), "null");
+    // The new one works.
+    let res = client.post(app.url("/api/current_user")).header("cookie", cookie_header(&new_token)).send().await.unwrap();
+    assert_eq!(res.text().await.unwrap(), r#"{"username":"alice"}"#);
+    assert_eq!(app.session_count().await, 1);
+}
+
+#[tokio::test]
+async fn signing_in_again_rotates_again_and_keeps_one_row() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let first = session_token(app.login(&client, ALICE.0, ALICE.1).await.headers()).unwrap();
+    let second = session_token(app.login(&client, ALICE.0, ALICE.1).await.headers()).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(app.session_count().await, 1);
+    // Signing in as someone else on the same browser starts a fresh session.
+    let third = session_token(app.login(&client, "bob", "builder-bob-2026").await.headers()).unwrap();
+    assert_ne!(third, second);
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("bob"));
+    assert_eq!(app.session_count().await, 1);
+}
+
+// Rule 5: logout deletes the row; replaying the cookie is anonymous.
+#[tokio::test]
+async fn logout_kills_the_token_server_side() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let token = session_token(app.login(&client, ALICE.0, ALICE.1).await.headers()).unwrap();
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    let res = app.post(&client, "/api/logout", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["clear-site-data"], "\"cookies\"");
+    assert_eq!(res.headers()["location"], "/");
+    assert_eq!(app.session_count().await, 0);
+    assert_eq!(app.whoami(&client).await, None);
+    // An attacker who copied the cookie before logout gets nothing.
+    let res = app.raw().post(app.url("/api/current_user")).header("cookie", cookie_header(&token)).send().await.unwrap();
+    assert_eq!(res.text().await.unwrap(), "null");
+    let res = app.raw().get(app.url("/billing")).header("cookie", cookie_header(&token)).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(app.session_count().await, 0);
+}
+
+// Rule 4: the idle deadline slides (written at most once a minute); the absolute one never moves.
+#[tokio::test]
+async fn idle_timeout_slides_with_activity_and_ends_an_unused_session() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    app.login(&client, ALICE.0, ALICE.1).await;
+    let idle_of = |pool: sqlx::SqlitePool| async move {
+        sqlx::query_as::<_, (i64, i64)>("SELECT last_seen_at, idle_expires_at FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(idle_of(app.state.pool.clone()).await, (T0, T0 + 1800));
+
+    // Within the touch interval nothing is written.
+    app.clock.advance(30);
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    assert_eq!(idle_of(app.state.pool.clone()).await, (T0, T0 + 1800));
+
+    // Active every 25 minutes for 2 hours: still signed in, deadline follows.
+    for _ in 0..5 {
+        app.clock.advance(25 * 60);
+        assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    }
+    let now = T0 + 30 + 5 * 25 * 60;
+    assert_eq!(idle_of(app.state.pool.clone()).await, (now, now + 1800));
+
+    // 30 minutes of silence ends it, and the dead row is removed on sight.
+    app.clock.advance(30 * 60);
+    assert_eq!(app.whoami(&client).await, None);
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[tokio::test]
+async fn absolute_timeout_ends_even_a_busy_session() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    app.login(&client, ALICE.0, ALICE.1).await;
+    // Busy every 20 minutes for 11 h 40 min.
+    for _ in 0..35 {
+        app.clock.advance(20 * 60);
+        assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    }
+    let abs: i64 = sqlx::query_scalar("SELECT absolute_expires_at FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(abs, T0 + 12 * 3600, "the absolute deadline never moves");
+    app.clock.advance(20 * 60); // exactly 12 h after login
+    assert_eq!(app.whoami(&client).await, None);
+}
+
+#[tokio::test]
+async fn remembered_sessions_last_thirty_days_idle() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    app.post(&client, "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("remember", "on")]).await;
+    app.clock.advance(29 * 24 * 3600);
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    app.clock.advance(24 * 3600);
+    assert_eq!(app.whoami(&client).await, None, "30 days absolute");
+}
+
+// Rule 7: GC deletes exactly the expired rows.
+#[tokio::test]
+async fn garbage_collection_deletes_exactly_the_expired_rows() {
+    let app = TestApp::spawn().await;
+    let store = &app.state.sessions;
+    let meta = Default::default();
+    let (_, early) = store.create(None, false, &meta).await.unwrap(); // idle until T0+1800
+    app.clock.advance(1000);
+    let (_, later) = store.create(None, false, &meta).await.unwrap(); // idle until T0+2800
+    let (_, remembered) = store.create(None, true, &meta).await.unwrap(); // 30 days
+    app.clock.advance(900); // T0+1900: only `early` is past its idle deadline
+    assert_eq!(store.delete_expired().await.unwrap(), 1);
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sessions ORDER BY id").fetch_all(&app.state.pool).await.unwrap();
+    assert_eq!(ids, vec![later.id.0, remembered.id.0]);
+    assert!(!ids.contains(&early.id.0));
+    app.clock.advance(1000); // T0+2900
+    assert_eq!(store.delete_expired().await.unwrap(), 1);
+    assert_eq!(store.delete_expired().await.unwrap(), 0);
+    assert_eq!(app.session_count().await, 1);
+}
+
+// Rule 2: strict mode against hostile cookie values.
+#[tokio::test]
+async fn hostile_cookies_are_anonymous_create_nothing_and_are_cleared() {
+    let app = TestApp::spawn().await;
+    let unknown = SessionToken::generate().unwrap().expose();
+    let valid = session_token(app.login(&app.raw(), ALICE.0, ALICE.1).await.headers()).unwrap();
+    let before = app.session_count().await;
+    let overlong = "A".repeat(4096);
+    let cases: Vec<(&str, String)> = vec![
+        ("empty", "sid=".into()),
+        ("short", "sid=abc".into()),
+        ("overlong", format!("sid={overlong}")),
+        ("one char too long", format!("sid={unknown}A")),
+        ("non-base64", format!("sid={}", "+/".repeat(21) + "+")),
+        ("padded base64", format!("sid={}=", &unknown[..42])),
+        ("valid-looking but unknown", format!("sid={unknown}")),
+        ("sql text", "sid=' OR '1'='1'; DROP TABLE sessions; --".into()),
+        ("path characters", "sid=../../../../etc/passwd".into()),
+        ("quoted", format!("sid=\"{valid}\"")),
+        ("many cookies of the same name", format!("sid={unknown}; sid={valid}")),
+        ("many cookies, valid first", format!("sid={valid}; sid={unknown}")),
+        ("same name, many headers", format!("sid={valid}; sid=x")),
+    ];
+    for (label, header) in &cases {
+        let res = app.raw().post(app.url("/api/current_user")).header("cookie", header.as_str()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{label}");
+        let clears = set_cookies(res.headers());
+        assert!(clears.len() == 1 && clears[0].contains("Max-Age=0"), "{label}: {clears:?}");
+        assert_eq!(res.text().await.unwrap(), "null", "{label}");
+        // Pages too: anonymous, no 500.
+        let res = app.raw().get(app.url("/cart")).header("cookie", header.as_str()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{label}");
+        assert!(!res.text().await.unwrap().contains("Hello, "), "{label}");
+    }
+    // Non-UTF-8 bytes in the header.
+    let latin1 = reqwest::header::HeaderValue::from_bytes(b"sid=\xe9\xe9\xe9").unwrap();
+    let res = app.raw().post(app.url("/api/current_user")).header("cookie", latin1).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), "null");
+    // Other cookies are ignored, not rejected.
+    let res = app.raw().post(app.url("/api/current_user")).header("cookie", "theme=dark; lang=en").send().await.unwrap();
+    assert!(set_cookies(res.headers()).is_empty());
+    assert_eq!(app.session_count().await, before, "no row was created for any hostile value");
+    // The valid session was not harmed by any of it.
+    let res = app.raw().post(app.url("/api/current_user")).header("cookie", cookie_header(&valid)).send().await.unwrap();
+    assert_eq!(res.text().await.unwrap(), r#"{"username":"alice"}"#);
+}
+
+// Rule 3: no user enumeration.
+#[tokio::test]
+async fn unknown_user_and_wrong_password_look_the_same() {
+    let app = TestApp::spawn().await;
+    let mut answers = Vec::new();
+    for (user, pw) in [("alice", "not-the-right-password"), ("nobody-here", "not-the-right-password"), ("ALICE", "wonderland-2025"), ("x", "y")] {
+        let t = std::time::Instant::now();
+        let res = app.login(&app.raw(), user, pw).await;
+        let elapsed = t.elapsed();
+        let status = res.status();
+        let cookies = set_cookies(res.headers());
+        let body = res.text().await.unwrap();
+        eprintln!("login {user:>12}: {status} in {elapsed:?}");
+        assert!(cookies.is_empty());
+        answers.push((status, body));
+    }
+    assert_eq!(answers[0].0, 401);
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert!(answers[0].1.contains("Wrong username or password."));
+    assert_eq!(app.session_count().await, 0);
+    // Usernames are case-insensitive for the right password.
+    assert_eq!(app.login(&app.raw(), "ALICE", ALICE.1).await.status(), 200);
+}
+
+// Redirect after login: local paths only.
+#[tokio::test]
+async fn next_is_followed_only_for_local_paths() {
+    let app = TestApp::spawn().await;
+    let html_login = |next: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .post_html(&app.raw(), "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("next", next)])
+                .await;
+            assert_eq!(res.status(), 302, "{next}");
+            res.headers()["location"].to_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(html_login("/billing").await, "/billing");
+    assert_eq!(html_login("/products/stoneware-mug?x=1").await, "/products/stoneware-mug?x=1");
+    for evil in [
+        "https://evil.test/",
+        "//evil.test/",
+        "/\\evil.test",
+        "\\\\evil.test",
+        "https:evil.test",
+        "javascript:alert(document.cookie)",
+        "/\t/evil.test",
+        " //evil.test",
+        "evil.test",
+    ] {
+        assert_eq!(html_login(evil).await, "/", "{evil:?}");
+    }
+    // The JavaScript path is told the same target.
+    let res = app
+        .post(&app.raw(), "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("next", "//evil.test")])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn a_plain_form_login_failure_returns_to_the_form_without_the_password() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .post_html(&app.raw(), "/api/login", &[("username", "alice"), ("password", "wrong-password-123"), ("next", "/billing")])
+        .await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert_eq!(location, "/login?error=credentials&username=alice&next=%2Fbilling");
+    assert!(!location.contains("wrong-password"));
+    assert!(set_cookies(res.headers()).is_empty());
+    let page = app.raw().get(app.url(location)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Wrong username or password."));
+    assert!(page.contains(r#"value="alice""#));
+}
+
+// Pages that know who you are, and the sign-in requirement of /billing.
+#[tokio::test]
+async fn billing_requires_sign_in_and_pages_greet_the_user() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let res = client.get(app.url("/billing")).send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/login?next=/billing");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+
+    let res = app
+        .post_html(&client, "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("next", "/billing")])
+        .await;
+    assert_eq!(res.headers()["location"], "/billing");
+    for path in ["/cart", "/billing"] {
+        let res = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(r#"<strong class="greeting__name">alice</strong>"#), "{path}: {html}");
+        assert!(html.contains("Sign out"));
+    }
+    // The catalog shows the user too, so it is not cacheable while signed in.
+    let res = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"data-testid="signed-in-user""#) && html.contains(">alice</span>"), "{html}");
+    // ...but it is for anonymous visitors.
+    let res = app.raw().get(app.url("/")).send().await.unwrap();
+    assert!(res.headers().get("cache-control").is_none());
+}
+
+// Rule 9: server functions are POST only and refuse cross-site requests.
+#[tokio::test]
+async fn server_functions_are_post_only_and_refuse_cross_site_requests() {
+    let app = TestApp::spawn().await;
+    let res = app.raw().get(app.url("/api/login?username=alice&password=wonderland-2026")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    for (header, value) in [("sec-fetch-site", "cross-site"), ("sec-fetch-site", "same-site"), ("origin", "https://evil.test"), ("origin", "null")] {
+        let res = app
+            .raw()
+            .post(app.url("/api/login"))
+            .header(header, value)
+            .form(&[("username", ALICE.0), ("password", ALICE.1)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{header}: {value}");
+        assert!(set_cookies(res.headers()).is_empty());
+        assert!(res.text().await.unwrap().contains("Cross-site request refused"));
+    }
+    assert_eq!(app.session_count().await, 0);
+    // Same-origin browsers pass.
+    let res = app
+        .raw()
+        .post(app.url("/api/login"))
+        .header("origin", app.base.clone())
+        .form(&[("username", ALICE.0), ("password", ALICE.1)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn registration_validates_and_signs_in() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (&[("username", "al"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")], "3 to 32"),
+        (&[("username", "carol"), ("password", "too-short"), ("password_confirm", "too-short")], "at least 15"),
+        (&[("username", "carol"), ("password", "a-long-enough-password"), ("password_confirm", "a-different-password")], "do not match"),
+        (&[("username", "ALICE"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")], "taken"),
+        (&[("username", "carol'); DROP TABLE users;--"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")], "letters, digits"),
+    ];
+    for (form, message) in cases {
+        let res = app.post(&client, "/api/register", form).await;
+        assert_eq!(res.status(), 422, "{form:?}");
+        assert!(res.text().await.unwrap().contains(message), "{form:?}");
+    }
+    let res = app.post(&client, "/api/register", &[("username", "carol")]).await;
+    assert_eq!(res.status(), 400, "missing fields are a client error");
+    assert_eq!(app.session_count().await, 0);
+    let long = "p".repeat(129);
+    let res = app.post(&client, "/api/register", &[("username", "carol"), ("password", &long), ("password_confirm", &long)]).await;
+    assert_eq!(res.status(), 422);
+
+    let res = app
+        .post(&client, "/api/register", &[("username", "carol"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("carol"));
+    app.post(&client, "/api/logout", &[]).await;
+    assert_eq!(app.login(&client, "Carol", "a-long-enough-password").await.status(), 200);
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(users, 3);
+}
+
+#[tokio::test]
+async fn secrets_never_reach_responses() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let res = app.login(&client, ALICE.0, ALICE.1).await;
+    let body = res.text().await.unwrap();
+    assert!(!body.contains("argon2"));
+    let hash: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(hash.len(), 32, "only the SHA-256 is stored");
+    for path in ["/", "/cart", "/billing"] {
+        let html = client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("$argon2id$"), "{path}");
+        assert!(!html.contains("wonderland-2026"), "{path}");
+    }
+}
