@@ -53,7 +53,11 @@ impl From<AppError> for ErrorBody {
             AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
-        ErrorBody { error: e.code().to_string(), message: e.to_string(), retry_after_secs }
+        ErrorBody {
+            error: e.code().to_string(),
+            message: e.to_string(),
+            retry_after_secs,
+        }
     }
 }
 
@@ -66,7 +70,9 @@ impl From<ErrorBody> for AppError {
             "invalid_credentials" => AppError::InvalidCredentials,
             "forbidden" => AppError::Forbidden(b.message),
             "not_found" => AppError::NotFound,
-            "too_many_requests" => AppError::TooManyRequests { retry_after_secs: b.retry_after_secs.unwrap_or(60) },
+            "too_many_requests" => AppError::TooManyRequests {
+                retry_after_secs: b.retry_after_secs.unwrap_or(60),
+            },
             "network" => AppError::Network(b.message),
             _ => AppError::Internal,
         }
@@ -180,10 +186,15 @@ mod tests {
     #[test]
     fn errors_travel_as_code_and_message() {
         let json = serde_json::to_string(&AppError::InvalidCredentials).unwrap();
-        assert_eq!(json, r#"{"error":"invalid_credentials","message":"Wrong username or password."}"#);
+        assert_eq!(
+            json,
+            r#"{"error":"invalid_credentials","message":"Wrong username or password."}"#
+        );
         for e in [
             AppError::Invalid("Quantity must be 1 to 99.".into()),
-            AppError::TooManyRequests { retry_after_secs: 42 },
+            AppError::TooManyRequests {
+                retry_after_secs: 42,
+            },
             AppError::NotFound,
             AppError::Internal,
         ] {

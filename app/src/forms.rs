@@ -19,7 +19,12 @@ const MAX_KEPT_VALUE: usize = 200;
 /// Whether the current request is a browser's plain form submission.
 pub fn is_plain_form_post() -> bool {
     use_context::<Parts>()
-        .and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
         .unwrap_or(false)
 }
 
@@ -32,7 +37,9 @@ impl From<FormError> for AppError {
     fn from(e: FormError) -> Self {
         match e {
             FormError::Credentials => AppError::InvalidCredentials,
-            FormError::TooMany => AppError::TooManyRequests { retry_after_secs: 60 },
+            FormError::TooMany => AppError::TooManyRequests {
+                retry_after_secs: 60,
+            },
             FormError::Internal => AppError::Internal,
             other => AppError::Invalid(other.message().to_string()),
         }

@@ -31,11 +31,23 @@ use pages::{BillingPage, CartPage, CatalogPage, LoginPage, ProductPage, Register
 pub const SIGN_IN_REQUIRED: &[&str] = &["/billing", "/account", "/orders"];
 
 /// Pages whose content depends on who asks. They are sent with `Cache-Control: no-store`.
-pub const PRIVATE_PAGES: &[&str] = &["/cart", "/billing", "/account", "/orders", "/login", "/register"];
+pub const PRIVATE_PAGES: &[&str] = &[
+    "/cart",
+    "/billing",
+    "/account",
+    "/orders",
+    "/login",
+    "/register",
+];
 
 /// Whether `path` is one of `pages` or below one of them.
 pub fn path_in(path: &str, pages: &[&str]) -> bool {
-    pages.iter().any(|p| path == *p || path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')))
+    pages.iter().any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// The HTML document around the app (server only renders it; the client hydrates `<body>`).

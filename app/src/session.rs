@@ -12,7 +12,9 @@ pub fn session() -> Result<SessionHandle, AppError> {
     use_context::<Parts>()
         .and_then(|p| p.extensions.get::<SessionHandle>().cloned())
         .ok_or_else(|| {
-            tracing::error!("no SessionHandle in the request: is the session middleware installed?");
+            tracing::error!(
+                "no SessionHandle in the request: is the session middleware installed?"
+            );
             AppError::Internal
         })
 }

@@ -53,13 +53,17 @@ impl Config {
             )?),
             sessions: {
                 let d = SessionConfig::default();
-                let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
-                    let v = parse_u64(name, lookup(name), default.as_secs())?;
-                    if v == 0 {
-                        return Err(ConfigError { name, reason: "must be at least 1 second".into() });
-                    }
-                    Ok(Duration::from_secs(v))
-                };
+                let secs =
+                    |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+                        let v = parse_u64(name, lookup(name), default.as_secs())?;
+                        if v == 0 {
+                            return Err(ConfigError {
+                                name,
+                                reason: "must be at least 1 second".into(),
+                            });
+                        }
+                        Ok(Duration::from_secs(v))
+                    };
                 let remember = secs("SESSION_REMEMBER_SECS", d.remember_absolute_timeout)?;
                 SessionConfig {
                     idle_timeout: secs("SESSION_IDLE_TIMEOUT_SECS", d.idle_timeout)?,
@@ -68,21 +72,33 @@ impl Config {
                     remember_absolute_timeout: remember,
                     // Secure cookies are the default for release builds; a debug build
                     // (cargo leptos watch on http://localhost) would otherwise lose them.
-                    secure: parse_bool("COOKIE_SECURE", lookup("COOKIE_SECURE"), !cfg!(debug_assertions))?,
+                    secure: parse_bool(
+                        "COOKIE_SECURE",
+                        lookup("COOKIE_SECURE"),
+                        !cfg!(debug_assertions),
+                    )?,
                     ..d
                 }
             },
-            gc_interval: Duration::from_secs(parse_u64(
-                "SESSION_GC_INTERVAL_SECS",
-                lookup("SESSION_GC_INTERVAL_SECS"),
-                300,
-            )?.max(1)),
+            gc_interval: Duration::from_secs(
+                parse_u64(
+                    "SESSION_GC_INTERVAL_SECS",
+                    lookup("SESSION_GC_INTERVAL_SECS"),
+                    300,
+                )?
+                .max(1),
+            ),
         })
     }
 }
 
 fn parse_bool(name: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
-    match raw.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+    match raw
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("") => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
@@ -113,8 +129,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -126,23 +144,39 @@ mod tests {
         assert_eq!(c.shutdown_grace, Duration::from_secs(10));
         assert_eq!(c.sessions.idle_timeout, Duration::from_secs(1800));
         assert_eq!(c.sessions.absolute_timeout, Duration::from_secs(12 * 3600));
-        assert_eq!(c.sessions.remember_idle_timeout, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(
+            c.sessions.remember_idle_timeout,
+            Duration::from_secs(30 * 24 * 3600)
+        );
         assert_eq!(c.gc_interval, Duration::from_secs(300));
     }
 
     #[test]
     fn values_are_parsed_and_bad_ones_named() {
-        let c = cfg(&[("DATABASE_URL", "sqlite::memory:"), ("SEED_DEMO_DATA", "off")]).unwrap();
+        let c = cfg(&[
+            ("DATABASE_URL", "sqlite::memory:"),
+            ("SEED_DEMO_DATA", "off"),
+        ])
+        .unwrap();
         assert_eq!(c.database_url, "sqlite::memory:");
         assert!(!c.seed_demo_data);
         let err = cfg(&[("SEED_DEMO_DATA", "maybe")]).unwrap_err();
-        assert_eq!(err.to_string(), "invalid value for SEED_DEMO_DATA: expected true/false, got \"maybe\"");
-        let c = cfg(&[("SESSION_IDLE_TIMEOUT_SECS", "60"), ("COOKIE_SECURE", "true")]).unwrap();
+        assert_eq!(
+            err.to_string(),
+            "invalid value for SEED_DEMO_DATA: expected true/false, got \"maybe\""
+        );
+        let c = cfg(&[
+            ("SESSION_IDLE_TIMEOUT_SECS", "60"),
+            ("COOKIE_SECURE", "true"),
+        ])
+        .unwrap();
         assert_eq!(c.sessions.idle_timeout, Duration::from_secs(60));
         assert!(c.sessions.secure);
         assert_eq!(c.sessions.cookie_name(), "__Host-sid");
         assert!(cfg(&[("SESSION_ABSOLUTE_TIMEOUT_SECS", "0")]).is_err());
         let err = cfg(&[("SHUTDOWN_GRACE_SECS", "-3")]).unwrap_err();
-        assert!(err.to_string().starts_with("invalid value for SHUTDOWN_GRACE_SECS"));
+        assert!(err
+            .to_string()
+            .starts_with("invalid value for SHUTDOWN_GRACE_SECS"));
     }
 }

@@ -20,7 +20,10 @@ pub enum DbError {
 /// Opens (creating if missing) the database at `url` and brings its schema up to date.
 pub async fn connect_and_migrate(url: &str) -> Result<SqlitePool, DbError> {
     let options = SqliteConnectOptions::from_str(url)
-        .map_err(|source| DbError::Url { url: url.to_string(), source })?
+        .map_err(|source| DbError::Url {
+            url: url.to_string(),
+            source,
+        })?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // NORMAL is durable across application crashes in WAL mode; only an OS crash or
@@ -33,11 +36,22 @@ pub async fn connect_and_migrate(url: &str) -> Result<SqlitePool, DbError> {
     let pool = SqlitePoolOptions::new()
         .max_connections(if in_memory { 1 } else { 8 })
         .min_connections(if in_memory { 1 } else { 0 })
-        .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-        .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+        .idle_timeout(if in_memory {
+            None
+        } else {
+            Some(Duration::from_secs(600))
+        })
+        .max_lifetime(if in_memory {
+            None
+        } else {
+            Some(Duration::from_secs(3600))
+        })
         .connect_with(options)
         .await
-        .map_err(|source| DbError::Open { url: url.to_string(), source })?;
+        .map_err(|source| DbError::Open {
+            url: url.to_string(),
+            source,
+        })?;
     sqlx::migrate!("../migrations").run(&pool).await?;
     Ok(pool)
 }

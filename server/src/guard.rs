@@ -12,12 +12,30 @@ use sessions::SessionHandle;
 /// function answer, and any HTML page rendered for a signed-in user (it shows their name).
 pub async fn private_pages(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
-    let signed_in = req.extensions().get::<SessionHandle>().and_then(|h| h.user_id()).is_some();
-    if !signed_in && matches!(*req.method(), Method::GET | Method::HEAD) && app::path_in(&path, app::SIGN_IN_REQUIRED) {
-        let target = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+    let signed_in = req
+        .extensions()
+        .get::<SessionHandle>()
+        .and_then(|h| h.user_id())
+        .is_some();
+    if !signed_in
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && app::path_in(&path, app::SIGN_IN_REQUIRED)
+    {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
         let location = format!("/login?next={}", app::url::encode_query_value(target));
         return match HeaderValue::from_str(&location) {
-            Ok(v) => (StatusCode::FOUND, [(LOCATION, v), (CACHE_CONTROL, HeaderValue::from_static("no-store"))]).into_response(),
+            Ok(v) => (
+                StatusCode::FOUND,
+                [
+                    (LOCATION, v),
+                    (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+            )
+                .into_response(),
             Err(_) => StatusCode::BAD_REQUEST.into_response(),
         };
     }
@@ -27,8 +45,12 @@ pub async fn private_pages(req: Request, next: Next) -> Response {
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if app::path_in(&path, app::PRIVATE_PAGES) || path.starts_with("/api/") || (signed_in && is_html) {
-        res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if app::path_in(&path, app::PRIVATE_PAGES)
+        || path.starts_with("/api/")
+        || (signed_in && is_html)
+    {
+        res.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
 }

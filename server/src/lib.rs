@@ -18,9 +18,9 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::serve::ListenerExt;
 use axum::Router;
-use sessions::{Clock, SessionStore, SystemClock};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use sessions::{Clock, SessionStore, SystemClock};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -43,17 +43,26 @@ pub enum StartupError {
     #[error("seeding demo data failed: {0}")]
     Seed(String),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("server error: {0}")]
     Serve(std::io::Error),
 }
 
 /// Static files need no session: skipping the lookup keeps them cheap.
 fn is_static_asset(path: &str) -> bool {
-    ["/pkg/", "/images/", "/favicon"].iter().any(|p| path.starts_with(p))
+    ["/pkg/", "/images/", "/favicon"]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
-async fn sessions_except_static(State(store): State<SessionStore>, req: Request, next: Next) -> Response {
+async fn sessions_except_static(
+    State(store): State<SessionStore>,
+    req: Request,
+    next: Next,
+) -> Response {
     if is_static_asset(req.uri().path()) {
         next.run(req).await
     } else {
@@ -74,14 +83,17 @@ pub fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            provide_state,
-            shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_state, shell))
         .with_state(state)
         .layer(middleware::from_fn(api_errors::server_fn_error_status))
         .layer(middleware::from_fn(guard::private_pages))
-        .layer(middleware::from_fn_with_state(store, sessions_except_static))
+        .layer(middleware::from_fn_with_state(
+            store,
+            sessions_except_static,
+        ))
         .layer(middleware::from_fn(sessions::reject_cross_site))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
@@ -104,13 +116,17 @@ pub async fn prepare(
     tokio::task::spawn_blocking(app::auth::password::warm_up)
         .await
         .map_err(|e| StartupError::Seed(e.to_string()))?;
-    Ok(AppState { leptos_options, pool, sessions })
+    Ok(AppState {
+        leptos_options,
+        pool,
+        sessions,
+    })
 }
 
 /// Runs the shop until Ctrl-C or SIGTERM, then lets in-flight requests finish.
 pub async fn run(config: Config) -> Result<(), StartupError> {
-    let conf = leptos::config::get_configuration(None)
-        .map_err(|e| StartupError::Leptos(e.to_string()))?;
+    let conf =
+        leptos::config::get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
     let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
@@ -132,11 +148,14 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     println!("Oxide & Oak is open at http://{local}");
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = signalled_tx.send(());
-        });
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled_tx.send(());
+    });
     // In-flight requests get `shutdown_grace` to finish; a stuck connection cannot keep
     // the process alive forever.
     let grace = config.shutdown_grace;

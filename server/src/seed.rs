@@ -23,16 +23,22 @@ const PRODUCTS: &[(&str, &str, &str, i64, i64)] = &[
 ];
 
 /// Demo accounts (listed in README).
-pub const DEMO_USERS: &[(&str, &str)] = &[("alice", "wonderland-2026"), ("bob", "builder-bob-2026")];
+pub const DEMO_USERS: &[(&str, &str)] =
+    &[("alice", "wonderland-2026"), ("bob", "builder-bob-2026")];
 
 /// Inserts the demo catalog and demo users where missing.
 pub async fn seed_demo_data(pool: &SqlitePool, now: i64) -> Result<(), StartupError> {
-    let products = seed_products(pool).await.map_err(|e| StartupError::Seed(e.to_string()))?;
+    let products = seed_products(pool)
+        .await
+        .map_err(|e| StartupError::Seed(e.to_string()))?;
     if products > 0 {
         tracing::info!(products, "seeded demo catalog");
     }
     for (username, password) in DEMO_USERS {
-        if ensure_user(pool, username, password, now).await.map_err(|e| StartupError::Seed(e.to_string()))? {
+        if ensure_user(pool, username, password, now)
+            .await
+            .map_err(|e| StartupError::Seed(e.to_string()))?
+        {
             tracing::info!(username, "seeded demo user");
         }
     }

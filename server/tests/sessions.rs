@@ -12,7 +12,14 @@ const ALICE: (&str, &str) = ("alice", "wonderland-2026");
 async fn a_bare_visit_sets_no_cookie_and_creates_no_row() {
     let app = TestApp::spawn().await;
     let client = app.browser();
-    for path in ["/", "/products/stoneware-mug", "/cart", "/login", "/register", "/no-such-page"] {
+    for path in [
+        "/",
+        "/products/stoneware-mug",
+        "/cart",
+        "/login",
+        "/register",
+        "/no-such-page",
+    ] {
         let res = client.get(app.url(path)).send().await.unwrap();
         assert!(set_cookies(res.headers()).is_empty(), "{path} set a cookie");
     }
@@ -46,14 +53,28 @@ async fn the_cookie_is_httponly_lax_root_and_session_scoped_unless_remembered() 
 
     // "Keep me signed in": a persistent cookie for 30 days.
     let res = app
-        .post(&app.raw(), "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("remember", "on")])
+        .post(
+            &app.raw(),
+            "/api/login",
+            &[
+                ("username", ALICE.0),
+                ("password", ALICE.1),
+                ("remember", "on"),
+            ],
+        )
         .await;
     let c = &set_cookies(res.headers())[0];
     assert!(c.contains("Max-Age=2592000"), "{c}");
 
     // Clearing carries the same attributes.
     let token = session_token(res.headers()).unwrap();
-    let res = app.raw().post(app.url("/api/logout")).header("cookie", cookie_header(&token)).send().await.unwrap();
+    let res = app
+        .raw()
+        .post(app.url("/api/logout"))
+        .header("cookie", cookie_header(&token))
+        .send()
+        .await
+        .unwrap();
     let c = &set_cookies(res.headers())[0];
     assert!(c.starts_with("sid=;"), "{c}");
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=0"] {
@@ -67,7 +88,10 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     let res = app.login(&app.raw(), ALICE.0, ALICE.1).await;
     let c = &set_cookies(res.headers())[0];
     assert!(c.starts_with("__Host-sid="), "{c}");
-    assert!(c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"), "{c}");
+    assert!(
+        c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"),
+        "{c}"
+    );
     let token = session_token(res.headers()).unwrap();
     let res = app
         .raw()
@@ -77,7 +101,10 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
         .await
         .unwrap();
     let c = &set_cookies(res.headers())[0];
-    assert!(c.starts_with("__Host-sid=;") && c.contains("Secure") && c.contains("Max-Age=0"), "{c}");
+    assert!(
+        c.starts_with("__Host-sid=;") && c.contains("Secure") && c.contains("Max-Age=0"),
+        "{c}"
+    );
 }
 
 // Rule 3: login rotates the token; a planted (guest) token dies at login but its row
@@ -85,7 +112,12 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
 #[tokio::test]
 async fn login_rotates_the_token_and_the_old_one_is_rejected() {
     let app = TestApp::spawn().await;
-    let (guest_token, guest) = app.state.sessions.create(None, false, &Default::default()).await.unwrap();
+    let (guest_token, guest) = app
+        .state
+        .sessions
+        .create(None, false, &Default::default())
+        .await
+        .unwrap();
     let guest_cookie = guest_token.expose();
     let client = app.raw();
     let res = client
@@ -101,17 +133,30 @@ async fn login_rotates_the_token_and_the_old_one_is_rejected() {
     // Same row, now signed in.
     assert_eq!(app.session_count().await, 1);
     let row: (i64, Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT id, user_id, authenticated_at FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+        sqlx::query_as("SELECT id, user_id, authenticated_at FROM sessions")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert_eq!(row.0, guest.id.0);
     assert!(row.1.is_some() && row.2 == Some(T0));
 
     // The old token is now worthless, and is cleared when presented.
-    let res = client.post(app.url("/api/current_user")).header("cookie", cookie_header(&guest_cookie)).send().await.unwrap();
+    let res = client
+        .post(app.url("/api/current_user"))
+        .header("cookie", cookie_header(&guest_cookie))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
     assert_eq!(res.text().await.unwrap(), "null");
     // The new one works.
-    let res = client.post(app.url("/api/current_user")).header("cookie", cookie_header(&new_token)).send().await.unwrap();
+    let res = client
+        .post(app.url("/api/current_user"))
+        .header("cookie", cookie_header(&new_token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.text().await.unwrap(), r#"{"username":"alice"}"#);
     assert_eq!(app.session_count().await, 1);
 }
@@ -125,7 +170,12 @@ async fn signing_in_again_rotates_again_and_keeps_one_row() {
     assert_ne!(first, second);
     assert_eq!(app.session_count().await, 1);
     // Signing in as someone else on the same browser starts a fresh session.
-    let third = session_token(app.login(&client, "bob", "builder-bob-2026").await.headers()).unwrap();
+    let third = session_token(
+        app.login(&client, "bob", "builder-bob-2026")
+            .await
+            .headers(),
+    )
+    .unwrap();
     assert_ne!(third, second);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("bob"));
     assert_eq!(app.session_count().await, 1);
@@ -145,9 +195,21 @@ async fn logout_kills_the_token_server_side() {
     assert_eq!(app.session_count().await, 0);
     assert_eq!(app.whoami(&client).await, None);
     // An attacker who copied the cookie before logout gets nothing.
-    let res = app.raw().post(app.url("/api/current_user")).header("cookie", cookie_header(&token)).send().await.unwrap();
+    let res = app
+        .raw()
+        .post(app.url("/api/current_user"))
+        .header("cookie", cookie_header(&token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.text().await.unwrap(), "null");
-    let res = app.raw().get(app.url("/billing")).header("cookie", cookie_header(&token)).send().await.unwrap();
+    let res = app
+        .raw()
+        .get(app.url("/billing"))
+        .header("cookie", cookie_header(&token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(app.session_count().await, 0);
 }
@@ -195,7 +257,10 @@ async fn absolute_timeout_ends_even_a_busy_session() {
         app.clock.advance(20 * 60);
         assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     }
-    let abs: i64 = sqlx::query_scalar("SELECT absolute_expires_at FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+    let abs: i64 = sqlx::query_scalar("SELECT absolute_expires_at FROM sessions")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
     assert_eq!(abs, T0 + 12 * 3600, "the absolute deadline never moves");
     app.clock.advance(20 * 60); // exactly 12 h after login
     assert_eq!(app.whoami(&client).await, None);
@@ -205,7 +270,16 @@ async fn absolute_timeout_ends_even_a_busy_session() {
 async fn remembered_sessions_last_thirty_days_idle() {
     let app = TestApp::spawn().await;
     let client = app.browser();
-    app.post(&client, "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("remember", "on")]).await;
+    app.post(
+        &client,
+        "/api/login",
+        &[
+            ("username", ALICE.0),
+            ("password", ALICE.1),
+            ("remember", "on"),
+        ],
+    )
+    .await;
     app.clock.advance(29 * 24 * 3600);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     app.clock.advance(24 * 3600);
@@ -224,7 +298,10 @@ async fn garbage_collection_deletes_exactly_the_expired_rows() {
     let (_, remembered) = store.create(None, true, &meta).await.unwrap(); // 30 days
     app.clock.advance(900); // T0+1900: only `early` is past its idle deadline
     assert_eq!(store.delete_expired().await.unwrap(), 1);
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sessions ORDER BY id").fetch_all(&app.state.pool).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sessions ORDER BY id")
+        .fetch_all(&app.state.pool)
+        .await
+        .unwrap();
     assert_eq!(ids, vec![later.id.0, remembered.id.0]);
     assert!(!ids.contains(&early.id.0));
     app.clock.advance(1000); // T0+2900
@@ -249,35 +326,81 @@ async fn hostile_cookies_are_anonymous_create_nothing_and_are_cleared() {
         ("non-base64", format!("sid={}", "+/".repeat(21) + "+")),
         ("padded base64", format!("sid={}=", &unknown[..42])),
         ("valid-looking but unknown", format!("sid={unknown}")),
-        ("sql text", "sid=' OR '1'='1'; DROP TABLE sessions; --".into()),
+        (
+            "sql text",
+            "sid=' OR '1'='1'; DROP TABLE sessions; --".into(),
+        ),
         ("path characters", "sid=../../../../etc/passwd".into()),
         ("quoted", format!("sid=\"{valid}\"")),
-        ("many cookies of the same name", format!("sid={unknown}; sid={valid}")),
-        ("many cookies, valid first", format!("sid={valid}; sid={unknown}")),
+        (
+            "many cookies of the same name",
+            format!("sid={unknown}; sid={valid}"),
+        ),
+        (
+            "many cookies, valid first",
+            format!("sid={valid}; sid={unknown}"),
+        ),
         ("same name, many headers", format!("sid={valid}; sid=x")),
     ];
     for (label, header) in &cases {
-        let res = app.raw().post(app.url("/api/current_user")).header("cookie", header.as_str()).send().await.unwrap();
+        let res = app
+            .raw()
+            .post(app.url("/api/current_user"))
+            .header("cookie", header.as_str())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{label}");
         let clears = set_cookies(res.headers());
-        assert!(clears.len() == 1 && clears[0].contains("Max-Age=0"), "{label}: {clears:?}");
+        assert!(
+            clears.len() == 1 && clears[0].contains("Max-Age=0"),
+            "{label}: {clears:?}"
+        );
         assert_eq!(res.text().await.unwrap(), "null", "{label}");
         // Pages too: anonymous, no 500.
-        let res = app.raw().get(app.url("/cart")).header("cookie", header.as_str()).send().await.unwrap();
+        let res = app
+            .raw()
+            .get(app.url("/cart"))
+            .header("cookie", header.as_str())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200, "{label}");
         assert!(!res.text().await.unwrap().contains("Hello, "), "{label}");
     }
     // Non-UTF-8 bytes in the header.
     let latin1 = reqwest::header::HeaderValue::from_bytes(b"sid=\xe9\xe9\xe9").unwrap();
-    let res = app.raw().post(app.url("/api/current_user")).header("cookie", latin1).send().await.unwrap();
+    let res = app
+        .raw()
+        .post(app.url("/api/current_user"))
+        .header("cookie", latin1)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "null");
     // Other cookies are ignored, not rejected.
-    let res = app.raw().post(app.url("/api/current_user")).header("cookie", "theme=dark; lang=en").send().await.unwrap();
+    let res = app
+        .raw()
+        .post(app.url("/api/current_user"))
+        .header("cookie", "theme=dark; lang=en")
+        .send()
+        .await
+        .unwrap();
     assert!(set_cookies(res.headers()).is_empty());
-    assert_eq!(app.session_count().await, before, "no row was created for any hostile value");
+    assert_eq!(
+        app.session_count().await,
+        before,
+        "no row was created for any hostile value"
+    );
     // The valid session was not harmed by any of it.
-    let res = app.raw().post(app.url("/api/current_user")).header("cookie", cookie_header(&valid)).send().await.unwrap();
+    let res = app
+        .raw()
+        .post(app.url("/api/current_user"))
+        .header("cookie", cookie_header(&valid))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.text().await.unwrap(), r#"{"username":"alice"}"#);
 }
 
@@ -286,7 +409,12 @@ async fn hostile_cookies_are_anonymous_create_nothing_and_are_cleared() {
 async fn unknown_user_and_wrong_password_look_the_same() {
     let app = TestApp::spawn().await;
     let mut answers = Vec::new();
-    for (user, pw) in [("alice", "not-the-right-password"), ("nobody-here", "not-the-right-password"), ("ALICE", "wonderland-2025"), ("x", "y")] {
+    for (user, pw) in [
+        ("alice", "not-the-right-password"),
+        ("nobody-here", "not-the-right-password"),
+        ("ALICE", "wonderland-2025"),
+        ("x", "y"),
+    ] {
         let t = std::time::Instant::now();
         let res = app.login(&app.raw(), user, pw).await;
         let elapsed = t.elapsed();
@@ -313,14 +441,21 @@ async fn next_is_followed_only_for_local_paths() {
         let app = &app;
         async move {
             let res = app
-                .post_html(&app.raw(), "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("next", next)])
+                .post_html(
+                    &app.raw(),
+                    "/api/login",
+                    &[("username", ALICE.0), ("password", ALICE.1), ("next", next)],
+                )
                 .await;
             assert_eq!(res.status(), 302, "{next}");
             res.headers()["location"].to_str().unwrap().to_string()
         }
     };
     assert_eq!(html_login("/billing").await, "/billing");
-    assert_eq!(html_login("/products/stoneware-mug?x=1").await, "/products/stoneware-mug?x=1");
+    assert_eq!(
+        html_login("/products/stoneware-mug?x=1").await,
+        "/products/stoneware-mug?x=1"
+    );
     for evil in [
         "https://evil.test/",
         "//evil.test/",
@@ -336,7 +471,15 @@ async fn next_is_followed_only_for_local_paths() {
     }
     // The JavaScript path is told the same target.
     let res = app
-        .post(&app.raw(), "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("next", "//evil.test")])
+        .post(
+            &app.raw(),
+            "/api/login",
+            &[
+                ("username", ALICE.0),
+                ("password", ALICE.1),
+                ("next", "//evil.test"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["location"], "/");
@@ -346,14 +489,33 @@ async fn next_is_followed_only_for_local_paths() {
 async fn a_plain_form_login_failure_returns_to_the_form_without_the_password() {
     let app = TestApp::spawn().await;
     let res = app
-        .post_html(&app.raw(), "/api/login", &[("username", "alice"), ("password", "wrong-password-123"), ("next", "/billing")])
+        .post_html(
+            &app.raw(),
+            "/api/login",
+            &[
+                ("username", "alice"),
+                ("password", "wrong-password-123"),
+                ("next", "/billing"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap();
-    assert_eq!(location, "/login?error=credentials&username=alice&next=%2Fbilling");
+    assert_eq!(
+        location,
+        "/login?error=credentials&username=alice&next=%2Fbilling"
+    );
     assert!(!location.contains("wrong-password"));
     assert!(set_cookies(res.headers()).is_empty());
-    let page = app.raw().get(app.url(location)).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .raw()
+        .get(app.url(location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Wrong username or password."));
     assert!(page.contains(r#"value="alice""#));
 }
@@ -369,7 +531,15 @@ async fn billing_requires_sign_in_and_pages_greet_the_user() {
     assert_eq!(res.headers()["cache-control"], "no-store");
 
     let res = app
-        .post_html(&client, "/api/login", &[("username", ALICE.0), ("password", ALICE.1), ("next", "/billing")])
+        .post_html(
+            &client,
+            "/api/login",
+            &[
+                ("username", ALICE.0),
+                ("password", ALICE.1),
+                ("next", "/billing"),
+            ],
+        )
         .await;
     assert_eq!(res.headers()["location"], "/billing");
     for path in ["/cart", "/billing"] {
@@ -377,14 +547,20 @@ async fn billing_requires_sign_in_and_pages_greet_the_user() {
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
         let html = res.text().await.unwrap();
-        assert!(html.contains(r#"<strong class="greeting__name">alice</strong>"#), "{path}: {html}");
+        assert!(
+            html.contains(r#"<strong class="greeting__name">alice</strong>"#),
+            "{path}: {html}"
+        );
         assert!(html.contains("Sign out"));
     }
     // The catalog shows the user too, so it is not cacheable while signed in.
     let res = client.get(app.url("/")).send().await.unwrap();
     assert_eq!(res.headers()["cache-control"], "no-store");
     let html = res.text().await.unwrap();
-    assert!(html.contains(r#"data-testid="signed-in-user""#) && html.contains(">alice</span>"), "{html}");
+    assert!(
+        html.contains(r#"data-testid="signed-in-user""#) && html.contains(">alice</span>"),
+        "{html}"
+    );
     // ...but it is for anonymous visitors.
     let res = app.raw().get(app.url("/")).send().await.unwrap();
     assert!(res.headers().get("cache-control").is_none());
@@ -394,9 +570,19 @@ async fn billing_requires_sign_in_and_pages_greet_the_user() {
 #[tokio::test]
 async fn server_functions_are_post_only_and_refuse_cross_site_requests() {
     let app = TestApp::spawn().await;
-    let res = app.raw().get(app.url("/api/login?username=alice&password=wonderland-2026")).send().await.unwrap();
+    let res = app
+        .raw()
+        .get(app.url("/api/login?username=alice&password=wonderland-2026"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 405);
-    for (header, value) in [("sec-fetch-site", "cross-site"), ("sec-fetch-site", "same-site"), ("origin", "https://evil.test"), ("origin", "null")] {
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.test"),
+        ("origin", "null"),
+    ] {
         let res = app
             .raw()
             .post(app.url("/api/login"))
@@ -407,7 +593,11 @@ async fn server_functions_are_post_only_and_refuse_cross_site_requests() {
             .unwrap();
         assert_eq!(res.status(), 403, "{header}: {value}");
         assert!(set_cookies(res.headers()).is_empty());
-        assert!(res.text().await.unwrap().contains("Cross-site request refused"));
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains("Cross-site request refused"));
     }
     assert_eq!(app.session_count().await, 0);
     // Same-origin browsers pass.
@@ -427,32 +617,95 @@ async fn registration_validates_and_signs_in() {
     let app = TestApp::spawn().await;
     let client = app.browser();
     let cases: [(&[(&str, &str)], &str); 5] = [
-        (&[("username", "al"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")], "3 to 32"),
-        (&[("username", "carol"), ("password", "too-short"), ("password_confirm", "too-short")], "at least 15"),
-        (&[("username", "carol"), ("password", "a-long-enough-password"), ("password_confirm", "a-different-password")], "do not match"),
-        (&[("username", "ALICE"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")], "taken"),
-        (&[("username", "carol'); DROP TABLE users;--"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")], "letters, digits"),
+        (
+            &[
+                ("username", "al"),
+                ("password", "a-long-enough-password"),
+                ("password_confirm", "a-long-enough-password"),
+            ],
+            "3 to 32",
+        ),
+        (
+            &[
+                ("username", "carol"),
+                ("password", "too-short"),
+                ("password_confirm", "too-short"),
+            ],
+            "at least 15",
+        ),
+        (
+            &[
+                ("username", "carol"),
+                ("password", "a-long-enough-password"),
+                ("password_confirm", "a-different-password"),
+            ],
+            "do not match",
+        ),
+        (
+            &[
+                ("username", "ALICE"),
+                ("password", "a-long-enough-password"),
+                ("password_confirm", "a-long-enough-password"),
+            ],
+            "taken",
+        ),
+        (
+            &[
+                ("username", "carol'); DROP TABLE users;--"),
+                ("password", "a-long-enough-password"),
+                ("password_confirm", "a-long-enough-password"),
+            ],
+            "letters, digits",
+        ),
     ];
     for (form, message) in cases {
         let res = app.post(&client, "/api/register", form).await;
         assert_eq!(res.status(), 422, "{form:?}");
         assert!(res.text().await.unwrap().contains(message), "{form:?}");
     }
-    let res = app.post(&client, "/api/register", &[("username", "carol")]).await;
+    let res = app
+        .post(&client, "/api/register", &[("username", "carol")])
+        .await;
     assert_eq!(res.status(), 400, "missing fields are a client error");
     assert_eq!(app.session_count().await, 0);
     let long = "p".repeat(129);
-    let res = app.post(&client, "/api/register", &[("username", "carol"), ("password", &long), ("password_confirm", &long)]).await;
+    let res = app
+        .post(
+            &client,
+            "/api/register",
+            &[
+                ("username", "carol"),
+                ("password", &long),
+                ("password_confirm", &long),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), 422);
 
     let res = app
-        .post(&client, "/api/register", &[("username", "carol"), ("password", "a-long-enough-password"), ("password_confirm", "a-long-enough-password")])
+        .post(
+            &client,
+            "/api/register",
+            &[
+                ("username", "carol"),
+                ("password", "a-long-enough-password"),
+                ("password_confirm", "a-long-enough-password"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("carol"));
     app.post(&client, "/api/logout", &[]).await;
-    assert_eq!(app.login(&client, "Carol", "a-long-enough-password").await.status(), 200);
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&app.state.pool).await.unwrap();
+    assert_eq!(
+        app.login(&client, "Carol", "a-long-enough-password")
+            .await
+            .status(),
+        200
+    );
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
     assert_eq!(users, 3);
 }
 
@@ -463,10 +716,20 @@ async fn secrets_never_reach_responses() {
     let res = app.login(&client, ALICE.0, ALICE.1).await;
     let body = res.text().await.unwrap();
     assert!(!body.contains("argon2"));
-    let hash: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_one(&app.state.pool).await.unwrap();
+    let hash: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM sessions")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
     assert_eq!(hash.len(), 32, "only the SHA-256 is stored");
     for path in ["/", "/cart", "/billing"] {
-        let html = client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        let html = client
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(!html.contains("$argon2id$"), "{path}");
         assert!(!html.contains("wonderland-2026"), "{path}");
     }

@@ -12,7 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// The message a refused request gets.
-pub const REFUSAL: &str = "Cross-site request refused: this action can only be taken from the shop's own pages.";
+pub const REFUSAL: &str =
+    "Cross-site request refused: this action can only be taken from the shop's own pages.";
 
 /// Refuses cross-site state-changing requests with 403; everything else passes.
 pub async fn reject_cross_site(req: Request, next: Next) -> Response {
@@ -26,7 +27,10 @@ pub async fn reject_cross_site(req: Request, next: Next) -> Response {
 }
 
 fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Why this request looks cross-site, or `None` if it does not.
@@ -40,7 +44,9 @@ pub fn cross_site_reason(headers: &HeaderMap) -> Option<&'static str> {
         };
     }
     let origin = headers.get(ORIGIN)?;
-    let Ok(origin) = origin.to_str() else { return Some("Origin: not text") };
+    let Ok(origin) = origin.to_str() else {
+        return Some("Origin: not text");
+    };
     let authority = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
@@ -66,8 +72,14 @@ mod tests {
 
     #[test]
     fn fetch_metadata_decides_when_present() {
-        assert_eq!(cross_site_reason(&headers(&[("sec-fetch-site", "same-origin")])), None);
-        assert_eq!(cross_site_reason(&headers(&[("sec-fetch-site", "none")])), None);
+        assert_eq!(
+            cross_site_reason(&headers(&[("sec-fetch-site", "same-origin")])),
+            None
+        );
+        assert_eq!(
+            cross_site_reason(&headers(&[("sec-fetch-site", "none")])),
+            None
+        );
         assert!(cross_site_reason(&headers(&[("sec-fetch-site", "cross-site")])).is_some());
         assert!(cross_site_reason(&headers(&[("sec-fetch-site", "same-site")])).is_some());
         // A matching Origin does not rescue a cross-site label.
@@ -81,10 +93,26 @@ mod tests {
 
     #[test]
     fn origin_is_the_fallback() {
-        assert_eq!(cross_site_reason(&headers(&[("origin", "http://shop.test:3000"), ("host", "shop.test:3000")])), None);
-        assert!(cross_site_reason(&headers(&[("origin", "http://evil.test"), ("host", "shop.test")])).is_some());
-        assert!(cross_site_reason(&headers(&[("origin", "null"), ("host", "shop.test")])).is_some());
-        assert!(cross_site_reason(&headers(&[("origin", "http://shop.test.evil.test"), ("host", "shop.test")])).is_some());
+        assert_eq!(
+            cross_site_reason(&headers(&[
+                ("origin", "http://shop.test:3000"),
+                ("host", "shop.test:3000")
+            ])),
+            None
+        );
+        assert!(cross_site_reason(&headers(&[
+            ("origin", "http://evil.test"),
+            ("host", "shop.test")
+        ]))
+        .is_some());
+        assert!(
+            cross_site_reason(&headers(&[("origin", "null"), ("host", "shop.test")])).is_some()
+        );
+        assert!(cross_site_reason(&headers(&[
+            ("origin", "http://shop.test.evil.test"),
+            ("host", "shop.test")
+        ]))
+        .is_some());
         // Neither header: not a browser acting for a victim.
         assert_eq!(cross_site_reason(&headers(&[("host", "shop.test")])), None);
     }

@@ -15,7 +15,9 @@ pub fn spawn_gc(store: SessionStore, every: Duration) -> tokio::task::JoinHandle
             match store.delete_expired().await {
                 Ok(0) => tracing::debug!("session gc: nothing expired"),
                 Ok(n) => tracing::info!(deleted = n, "session gc: expired sessions deleted"),
-                Err(e) => tracing::error!(error = %e, "session gc failed; retrying at the next tick"),
+                Err(e) => {
+                    tracing::error!(error = %e, "session gc failed; retrying at the next tick")
+                }
             }
         }
     })

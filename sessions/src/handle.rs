@@ -13,7 +13,10 @@ pub(crate) enum CookieChange {
     /// Nothing to send.
     None,
     /// Send this (new) token.
-    Set { token: SessionToken, persistent: bool },
+    Set {
+        token: SessionToken,
+        persistent: bool,
+    },
     /// Remove the cookie; `clear_site_data` also sends `Clear-Site-Data: "cookies"`.
     Clear { clear_site_data: bool },
 }
@@ -33,7 +36,12 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
-    pub(crate) fn new(store: SessionStore, meta: ClientMeta, session: Option<Session>, cookie: CookieChange) -> Self {
+    pub(crate) fn new(
+        store: SessionStore,
+        meta: ClientMeta,
+        session: Option<Session>,
+        cookie: CookieChange,
+    ) -> Self {
         SessionHandle {
             store,
             meta: Arc::new(meta),
@@ -86,7 +94,13 @@ impl SessionHandle {
         let (token, session) = self.store.create(None, false, &self.meta).await?;
         let id = session.id;
         tracing::info!(session = id.0, "guest session created");
-        self.set(Some(session), CookieChange::Set { token, persistent: false });
+        self.set(
+            Some(session),
+            CookieChange::Set {
+                token,
+                persistent: false,
+            },
+        );
         Ok(id)
     }
 
@@ -107,7 +121,11 @@ impl SessionHandle {
         };
         let (token, session) = match upgraded {
             Some(pair) => pair,
-            None => self.store.create(Some(user_id), persistent, &self.meta).await?,
+            None => {
+                self.store
+                    .create(Some(user_id), persistent, &self.meta)
+                    .await?
+            }
         };
         let id = session.id;
         tracing::info!(session = id.0, user = user_id, persistent, "signed in");
@@ -122,27 +140,43 @@ impl SessionHandle {
             self.store.delete(s.id).await?;
             tracing::info!(session = s.id.0, user = ?s.user_id, "signed out");
         }
-        self.set(None, CookieChange::Clear { clear_site_data: true });
+        self.set(
+            None,
+            CookieChange::Clear {
+                clear_site_data: true,
+            },
+        );
         Ok(())
     }
 
     /// Issues a new token for the same session (for example, after a password change).
     pub async fn rotate(&self) -> Result<(), StoreError> {
-        let Some(s) = self.session() else { return Ok(()) };
+        let Some(s) = self.session() else {
+            return Ok(());
+        };
         match self.store.rotate(s.id).await? {
             Some(token) => {
                 let persistent = s.persistent;
                 self.set(Some(s), CookieChange::Set { token, persistent });
             }
-            None => self.set(None, CookieChange::Clear { clear_site_data: false }),
+            None => self.set(
+                None,
+                CookieChange::Clear {
+                    clear_site_data: false,
+                },
+            ),
         }
         Ok(())
     }
 
     /// Ends every other session of the signed-in user. Returns how many ended.
     pub async fn end_other_sessions(&self) -> Result<u64, StoreError> {
-        let Some(s) = self.session() else { return Ok(0) };
-        let Some(user_id) = s.user_id else { return Ok(0) };
+        let Some(s) = self.session() else {
+            return Ok(0);
+        };
+        let Some(user_id) = s.user_id else {
+            return Ok(0);
+        };
         self.store.delete_user_sessions(user_id, Some(s.id)).await
     }
 }

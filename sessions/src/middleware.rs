@@ -90,10 +90,20 @@ pub async fn session_middleware(
         tracing::info!(?reason, cookie = %fp, "session cookie rejected; treating request as anonymous");
     }
 
-    let handle = SessionHandle::new(store.clone(), client_meta(&req), session, CookieChange::None);
+    let handle = SessionHandle::new(
+        store.clone(),
+        client_meta(&req),
+        session,
+        CookieChange::None,
+    );
     req.extensions_mut().insert(handle.clone());
     let mut res = next.run(req).await;
-    write_cookie(store.config(), &handle, rejected.is_some(), res.headers_mut());
+    write_cookie(
+        store.config(),
+        &handle,
+        rejected.is_some(),
+        res.headers_mut(),
+    );
     res
 }
 
@@ -112,7 +122,10 @@ fn presented_values(headers: &HeaderMap, name: &str) -> Vec<String> {
             }
             Err(_) => {
                 let raw = header.as_bytes();
-                if raw.windows(name.len() + 1).any(|w| w.starts_with(name.as_bytes()) && w[name.len()] == b'=') {
+                if raw
+                    .windows(name.len() + 1)
+                    .any(|w| w.starts_with(name.as_bytes()) && w[name.len()] == b'=')
+                {
                     values.push(String::from_utf8_lossy(raw).into_owned());
                 }
             }
@@ -147,7 +160,11 @@ fn base_cookie(config: &SessionConfig, value: String) -> Cookie<'static> {
 }
 
 /// The `Set-Cookie` value that gives the browser `token`.
-pub(crate) fn set_cookie_value(config: &SessionConfig, token: &SessionToken, persistent: bool) -> String {
+pub(crate) fn set_cookie_value(
+    config: &SessionConfig,
+    token: &SessionToken,
+    persistent: bool,
+) -> String {
     let mut c = base_cookie(config, token.expose());
     if persistent {
         c.set_max_age(cookie::time::Duration::seconds(
@@ -164,12 +181,22 @@ pub(crate) fn clear_cookie_value(config: &SessionConfig) -> String {
     c.to_string()
 }
 
-fn write_cookie(config: &SessionConfig, handle: &SessionHandle, rejected: bool, headers: &mut HeaderMap) {
+fn write_cookie(
+    config: &SessionConfig,
+    handle: &SessionHandle,
+    rejected: bool,
+    headers: &mut HeaderMap,
+) {
     let value = match handle.cookie_change() {
-        CookieChange::Set { token, persistent } => Some(set_cookie_value(config, &token, persistent)),
+        CookieChange::Set { token, persistent } => {
+            Some(set_cookie_value(config, &token, persistent))
+        }
         CookieChange::Clear { clear_site_data } => {
             if clear_site_data {
-                headers.insert(CLEAR_SITE_DATA.clone(), HeaderValue::from_static("\"cookies\""));
+                headers.insert(
+                    CLEAR_SITE_DATA.clone(),
+                    HeaderValue::from_static("\"cookies\""),
+                );
             }
             Some(clear_cookie_value(config))
         }

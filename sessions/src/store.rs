@@ -70,7 +70,11 @@ pub struct SessionStore {
 impl SessionStore {
     /// A store over `pool` (whose schema has the `sessions` table), with this policy and clock.
     pub fn new(pool: SqlitePool, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
-        SessionStore { pool, clock, config: Arc::new(config) }
+        SessionStore {
+            pool,
+            clock,
+            config: Arc::new(config),
+        }
     }
 
     /// The policy in force.
@@ -126,7 +130,9 @@ impl SessionStore {
         .bind(&token.hash().0[..])
         .fetch_optional(&self.pool)
         .await?;
-        let Some(session) = row else { return Ok(Lookup::Unknown) };
+        let Some(session) = row else {
+            return Ok(Lookup::Unknown);
+        };
         if self.is_expired(&session) {
             self.delete(session.id).await?;
             return Ok(Lookup::Expired);
@@ -261,7 +267,9 @@ impl SessionStore {
 
     /// Number of session rows, live or not (for tests and metrics).
     pub async fn count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.pool)
+            .await?)
     }
 }
 
@@ -308,7 +316,10 @@ mod tests {
     #[test]
     fn ips_are_coarsened() {
         assert_eq!(coarse_ip("203.0.113.77".parse().unwrap()), "203.0.113.x");
-        assert_eq!(coarse_ip("2001:db8:abcd:12::1".parse().unwrap()), "2001:db8:abcd::/48");
+        assert_eq!(
+            coarse_ip("2001:db8:abcd:12::1".parse().unwrap()),
+            "2001:db8:abcd::/48"
+        );
         assert_eq!(coarse_ip("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.x");
     }
 }

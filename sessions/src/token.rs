@@ -37,7 +37,9 @@ impl SessionToken {
     /// anything else (padding, whitespace, other alphabets, other lengths) is `None`.
     pub fn parse(value: &str) -> Option<Self> {
         if value.len() != TOKEN_CHARS
-            || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return None;
         }
@@ -104,7 +106,10 @@ mod tests {
             "a".repeat(44),
             format!("{good}="),
             format!(" {}", &good[1..]),
-            good.replace(|c: char| c.is_ascii_alphanumeric(), "+").chars().take(43).collect(),
+            good.replace(|c: char| c.is_ascii_alphanumeric(), "+")
+                .chars()
+                .take(43)
+                .collect(),
             "' OR 1=1 --".to_string(),
             "../../../../etc/passwd".to_string(),
             "é".repeat(43),

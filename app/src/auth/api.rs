@@ -24,7 +24,12 @@ pub async fn login(
     let next = super::validate::safe_next(next.as_deref());
     let remember = crate::forms::is_checked(remember.as_deref());
     let outcome = super::server::sign_in(&username, password, remember).await;
-    crate::forms::finish(outcome, &next, "/login", &[("username", &username), ("next", &next)])
+    crate::forms::finish(
+        outcome,
+        &next,
+        "/login",
+        &[("username", &username), ("next", &next)],
+    )
 }
 
 /// `POST /api/register` — fields `username`, `password`, `password_confirm`, optional
@@ -39,7 +44,12 @@ pub async fn register(
 ) -> Result<(), AppError> {
     let next = super::validate::safe_next(next.as_deref());
     let outcome = super::server::register(&username, password, password_confirm).await;
-    crate::forms::finish(outcome, &next, "/register", &[("username", &username), ("next", &next)])
+    crate::forms::finish(
+        outcome,
+        &next,
+        "/register",
+        &[("username", &username), ("next", &next)],
+    )
 }
 
 /// `POST /api/logout` — ends the session everywhere (the row is deleted), clears the
@@ -56,9 +66,15 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let session = crate::session::session()?;
-    let Some(user_id) = session.user_id() else { return Ok(None) };
+    let Some(user_id) = session.user_id() else {
+        return Ok(None);
+    };
     let pool = crate::state::pool()?;
-    let name = crate::error::respond(super::server::username_of(&pool, user_id).await.map_err(AppError::from))?;
+    let name = crate::error::respond(
+        super::server::username_of(&pool, user_id)
+            .await
+            .map_err(AppError::from),
+    )?;
     Ok(name.map(|username| UserInfo { username }))
 }
 
@@ -79,10 +95,21 @@ impl Auth {
         let register = ServerAction::<Register>::new();
         let logout = ServerAction::<Logout>::new();
         let user = Resource::new(
-            move || (login.version().get(), register.version().get(), logout.version().get()),
+            move || {
+                (
+                    login.version().get(),
+                    register.version().get(),
+                    logout.version().get(),
+                )
+            },
             |_| current_user(),
         );
-        let auth = Auth { login, register, logout, user };
+        let auth = Auth {
+            login,
+            register,
+            logout,
+            user,
+        };
         provide_context(auth);
         auth
     }

@@ -15,7 +15,8 @@ pub const T_COST: u32 = 2;
 pub const P_COST: u32 = 1;
 
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("OWASP argon2 parameters are valid");
+    let params =
+        Params::new(M_COST_KIB, T_COST, P_COST, None).expect("OWASP argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -23,7 +24,9 @@ fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error>
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| argon2::password_hash::Error::Crypto)?;
     let salt = SaltString::encode_b64(&salt)?;
-    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(hasher()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// A hash of a random password nobody knows, so that signing in as an unknown user costs
@@ -68,11 +71,14 @@ pub async fn verify_password(password: String, stored: Option<String>) -> Result
             Err(e) => {
                 tracing::error!(error = %e, "stored password hash is unreadable");
                 // Still spend the time, then fail.
-                let _ = hasher().verify_password(password.as_bytes(), &PasswordHash::new(dummy_hash()).ok()?);
+                let _ = hasher()
+                    .verify_password(password.as_bytes(), &PasswordHash::new(dummy_hash()).ok()?);
                 return Some(false);
             }
         };
-        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Some(ok && exists)
     })
     .await
@@ -93,16 +99,32 @@ mod tests {
         let phc = hash_password(pw).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(!phc.contains("correct horse"));
-        assert!(verify_password("correct horse battery staple".into(), Some(phc.clone())).await.unwrap());
-        assert!(!verify_password("correct horse battery stapl".into(), Some(phc.clone())).await.unwrap());
+        assert!(
+            verify_password("correct horse battery staple".into(), Some(phc.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("correct horse battery stapl".into(), Some(phc.clone()))
+                .await
+                .unwrap()
+        );
         // Same password, different salt.
-        let again = hash_password(Password::parse("correct horse battery staple".into()).unwrap()).await.unwrap();
+        let again = hash_password(Password::parse("correct horse battery staple".into()).unwrap())
+            .await
+            .unwrap();
         assert_ne!(phc, again);
     }
 
     #[tokio::test]
     async fn unknown_users_never_verify() {
-        assert!(!verify_password("anything at all, really".into(), None).await.unwrap());
-        assert!(!verify_password("x".into(), Some("not a phc string".into())).await.unwrap());
+        assert!(!verify_password("anything at all, really".into(), None)
+            .await
+            .unwrap());
+        assert!(
+            !verify_password("x".into(), Some("not a phc string".into()))
+                .await
+                .unwrap()
+        );
     }
 }

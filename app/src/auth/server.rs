@@ -15,21 +15,32 @@ pub struct UserCredentials {
 
 impl std::fmt::Debug for UserCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserCredentials").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("UserCredentials")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 /// Finds a user by name, ignoring case.
-pub async fn find_credentials(pool: &SqlitePool, username: &Username) -> Result<Option<UserCredentials>, sqlx::Error> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
-        .bind(username.as_str())
-        .fetch_optional(pool)
-        .await?;
+pub async fn find_credentials(
+    pool: &SqlitePool,
+    username: &Username,
+) -> Result<Option<UserCredentials>, sqlx::Error> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+            .bind(username.as_str())
+            .fetch_optional(pool)
+            .await?;
     Ok(row.map(|(id, password_hash)| UserCredentials { id, password_hash }))
 }
 
 /// Inserts a user. `None` if the name (ignoring case) is taken.
-pub async fn insert_user(pool: &SqlitePool, username: &Username, password_hash: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn insert_user(
+    pool: &SqlitePool,
+    username: &Username,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO users (username, password_hash, created_at, password_changed_at)
          VALUES (?, ?, ?, ?)
@@ -46,16 +57,25 @@ pub async fn insert_user(pool: &SqlitePool, username: &Username, password_hash: 
 
 /// The display name of a user.
 pub async fn username_of(pool: &SqlitePool, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT username FROM users WHERE id = ?").bind(user_id).fetch_optional(pool).await
+    sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// Creates a user with this password unless the name exists (used by the demo seed).
-pub async fn ensure_user(pool: &SqlitePool, username: &str, password: &str, now: i64) -> Result<bool, AppError> {
+pub async fn ensure_user(
+    pool: &SqlitePool,
+    username: &str,
+    password: &str,
+    now: i64,
+) -> Result<bool, AppError> {
     let username = Username::parse(username).map_err(|e| AppError::Invalid(e.message().into()))?;
     if find_credentials(pool, &username).await?.is_some() {
         return Ok(false);
     }
-    let password = Password::parse(password.to_string()).map_err(|e| AppError::Invalid(e.message().into()))?;
+    let password =
+        Password::parse(password.to_string()).map_err(|e| AppError::Invalid(e.message().into()))?;
     let hash = hash_password(password).await?;
     Ok(insert_user(pool, &username, &hash, now).await?.is_some())
 }
@@ -93,7 +113,11 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
 }
 
 /// Creates an account and signs it in.
-pub async fn register(username: &str, password: String, password_confirm: String) -> Result<(), FormError> {
+pub async fn register(
+    username: &str,
+    password: String,
+    password_confirm: String,
+) -> Result<(), FormError> {
     let username = Username::parse(username)?;
     if password != password_confirm {
         return Err(FormError::PasswordMismatch);

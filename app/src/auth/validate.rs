@@ -65,7 +65,9 @@ impl FormError {
             FormError::UsernameChars => "Usernames may use letters, digits, '_', '.' and '-' only.",
             FormError::UsernameStart => "Usernames start with a letter or a digit.",
             FormError::UsernameTaken => "That username is taken. Please choose another.",
-            FormError::PasswordShort => "Passwords need at least 15 characters. A few random words work well.",
+            FormError::PasswordShort => {
+                "Passwords need at least 15 characters. A few random words work well."
+            }
             FormError::PasswordLong => "Passwords can have at most 128 characters.",
             FormError::PasswordMismatch => "The two passwords do not match.",
             FormError::TooMany => "Too many attempts. Please wait a little and try again.",
@@ -90,7 +92,10 @@ impl Username {
         if !USERNAME_LEN.contains(&raw.chars().count()) {
             return Err(FormError::UsernameLength);
         }
-        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return Err(FormError::UsernameChars);
         }
         if !raw.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -135,7 +140,9 @@ impl std::fmt::Debug for Password {
 /// Refuses absolute URLs, scheme-relative `//host`, backslash tricks (`/\host`), control
 /// characters and the API itself, so a crafted link cannot bounce a user off-site.
 pub fn safe_next(next: Option<&str>) -> String {
-    let Some(next) = next.map(str::trim) else { return "/".into() };
+    let Some(next) = next.map(str::trim) else {
+        return "/".into();
+    };
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
@@ -158,7 +165,17 @@ mod tests {
         for ok in ["alice", "Bob", "x_y.z-1", "abc", &"a".repeat(32)] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "ab", &"a".repeat(33), "al ice", "_alice", "alice'--", "ålice", "a\u{0}b", "<script>"] {
+        for bad in [
+            "",
+            "ab",
+            &"a".repeat(33),
+            "al ice",
+            "_alice",
+            "alice'--",
+            "ålice",
+            "a\u{0}b",
+            "<script>",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -170,9 +187,15 @@ mod tests {
         assert!(Password::parse("x".repeat(15)).is_ok());
         assert!(Password::parse("ü".repeat(15)).is_ok()); // 30 bytes, 15 characters
         assert!(Password::parse("x".repeat(128)).is_ok());
-        assert_eq!(Password::parse("x".repeat(129)).unwrap_err(), FormError::PasswordLong);
+        assert_eq!(
+            Password::parse("x".repeat(129)).unwrap_err(),
+            FormError::PasswordLong
+        );
         assert!(Password::parse("correct horse battery staple".into()).is_ok());
-        assert_eq!(format!("{:?}", Password::parse("x".repeat(20)).unwrap()), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Password::parse("x".repeat(20)).unwrap()),
+            "Password(<redacted>)"
+        );
     }
 
     #[test]
@@ -189,7 +212,10 @@ mod tests {
         assert_eq!(safe_next(Some("/products/mug?x=1")), "/products/mug?x=1");
         assert_eq!(safe_next(None), "/");
         // Percent-encoded bytes stay inside a local path: harmless.
-        assert_eq!(safe_next(Some("/%0d%0aSet-Cookie:x")), "/%0d%0aSet-Cookie:x");
+        assert_eq!(
+            safe_next(Some("/%0d%0aSet-Cookie:x")),
+            "/%0d%0aSet-Cookie:x"
+        );
         for bad in [
             "https://evil.test/",
             "//evil.test",

@@ -20,7 +20,11 @@ pub struct Product {
 #[server(prefix = "/api", endpoint = "list_products")]
 pub async fn list_products() -> Result<Vec<Product>, AppError> {
     let pool = crate::state::pool()?;
-    crate::error::respond(super::server::all_products(&pool).await.map_err(AppError::from))
+    crate::error::respond(
+        super::server::all_products(&pool)
+            .await
+            .map_err(AppError::from),
+    )
 }
 
 /// `POST /api/get_product` (field `slug`) — one product; 404 when the slug is unknown.

@@ -16,7 +16,10 @@ pub async fn all_products(pool: &SqlitePool) -> Result<Vec<Product>, sqlx::Error
 }
 
 /// The product with this slug, if any.
-pub async fn product_by_slug(pool: &SqlitePool, slug: &str) -> Result<Option<Product>, sqlx::Error> {
+pub async fn product_by_slug(
+    pool: &SqlitePool,
+    slug: &str,
+) -> Result<Option<Product>, sqlx::Error> {
     sqlx::query_as::<_, Product>(&format!("SELECT {COLUMNS} FROM products WHERE slug = ?"))
         .bind(slug)
         .fetch_optional(pool)

@@ -8,7 +8,9 @@ use crate::auth::validate::FormError;
 
 /// The message to show: the hydrated action's error, else the `?error=` code of a plain
 /// form round trip.
-pub(crate) fn form_message<T, S>(value: S) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static
+pub(crate) fn form_message<T, S>(
+    value: S,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static
 where
     S: Get<Value = Option<Result<T, crate::error::AppError>>> + Copy + Send + Sync + 'static,
 {

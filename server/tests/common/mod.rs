@@ -45,14 +45,25 @@ impl TestApp {
             .site_root("target/site")
             .site_addr(addr)
             .build();
-        let state = server::prepare(&config, options, Arc::new(clock.clone())).await.expect("prepare");
+        let state = server::prepare(&config, options, Arc::new(clock.clone()))
+            .await
+            .expect("prepare");
         let router = server::router(state.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
-        TestApp { base: format!("http://{addr}"), addr, state, clock, _dir: dir }
+        TestApp {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            clock,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -61,25 +72,45 @@ impl TestApp {
 
     /// A client that keeps cookies like a browser and does not follow redirects.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
     }
 
     /// A client without a cookie jar (cookies are set by hand).
     pub fn raw(&self) -> reqwest::Client {
-        reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
+        reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
     }
 
     pub async fn session_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&self.state.pool).await.unwrap()
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&self.state.pool)
+            .await
+            .unwrap()
     }
 
     /// POSTs a form to a server function (as a script would: JSON answers).
-    pub async fn post(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         client.post(self.url(path)).form(form).send().await.unwrap()
     }
 
     /// POSTs a form the way a browser without JavaScript does (`Accept: text/html`).
-    pub async fn post_html(&self, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_html(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         client
             .post(self.url(path))
             .header("accept", "text/html,application/xhtml+xml")
@@ -90,8 +121,18 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn login(&self, client: &reqwest::Client, user: &str, password: &str) -> reqwest::Response {
-        self.post(client, "/api/login", &[("username", user), ("password", password)]).await
+    pub async fn login(
+        &self,
+        client: &reqwest::Client,
+        user: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.post(
+            client,
+            "/api/login",
+            &[("username", user), ("password", password)],
+        )
+        .await
     }
 
     /// Who the server thinks `client` is (`None` = anonymous).
@@ -99,13 +140,19 @@ impl TestApp {
         let res = self.post(client, "/api/current_user", &[]).await;
         assert_eq!(res.status(), 200, "current_user failed");
         let v: serde_json::Value = res.json_value().await;
-        v.get("username").and_then(|u| u.as_str()).map(str::to_string)
+        v.get("username")
+            .and_then(|u| u.as_str())
+            .map(str::to_string)
     }
 }
 
 /// The `Set-Cookie` headers of a response.
 pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
-    headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect()
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
 }
 
 /// The session token a response set (`sid=<token>`), if any.
