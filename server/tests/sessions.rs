@@ -518,6 +518,7 @@ async fn a_plain_form_login_failure_returns_to_the_form_without_the_password() {
         .unwrap();
     assert!(page.contains("Wrong username or password."));
     assert!(page.contains(r#"value="alice""#));
+    assert!(page.contains(r#"name="next" value="/billing""#), "{page}");
 }
 
 // Pages that know who you are, and the sign-in requirement of /billing.

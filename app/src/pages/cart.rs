@@ -38,7 +38,10 @@ pub fn CartPage() -> impl IntoView {
         </Suspense>
         <div class="card empty-cart">
             <p>"Your cart is empty."</p>
-            <a class="button" href="/">"Browse the catalog"</a>
+            <div class="actions">
+                <a class="button button--ghost" href="/">"Browse the catalog"</a>
+                <a class="button" href="/billing">"Go to billing"</a>
+            </div>
         </div>
     }
 }

@@ -64,7 +64,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="form-error" role="alert">{error}</p>
             </Show>
             <ActionForm action=auth.login>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label>
                     "Username"
                     <input type="text" name="username" autocomplete="username" required value=username/>

@@ -25,7 +25,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <p class="form-error" role="alert">{error}</p>
             </Show>
             <ActionForm action=auth.register>
-                <input type="hidden" name="next" prop:value=next/>
+                <input type="hidden" name="next" value=next/>
                 <label>
                     "Username"
                     <span class="hint">"3–32 letters, digits, '_', '.' or '-'"</span>
