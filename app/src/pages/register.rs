@@ -28,14 +28,32 @@ pub fn RegisterPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label>
                     "Username"
-                    <span class="hint">"3–32 letters, digits, '_', '.' or '-'"</span>
-                    <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32" value=username/>
+                    <input
+                        type="text"
+                        name="username"
+                        autocomplete="username"
+                        required
+                        minlength="3"
+                        maxlength="32"
+                        aria-describedby="username-hint"
+                        value=username
+                    />
                 </label>
+                <p class="hint" id="username-hint">"3–32 letters, digits, '_', '.' or '-'."</p>
                 <label>
                     "Password"
-                    <span class="hint">"At least 15 characters. A few random words work well."</span>
-                    <input type="password" name="password" autocomplete="new-password" required minlength="15" maxlength="128" node_ref=password/>
+                    <input
+                        type="password"
+                        name="password"
+                        autocomplete="new-password"
+                        required
+                        minlength="15"
+                        maxlength="128"
+                        aria-describedby="password-hint"
+                        node_ref=password
+                    />
                 </label>
+                <p class="hint" id="password-hint">"At least 15 characters. A few random words work well."</p>
                 <label>
                     "Repeat the password"
                     <input type="password" name="password_confirm" autocomplete="new-password" required node_ref=confirm/>
