@@ -9,7 +9,7 @@ pub mod seed;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::state::AppState;
 use app::{shell, App};
@@ -19,7 +19,7 @@ use axum::response::Response;
 use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sessions::{Clock, SessionStore, SystemClock};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -51,6 +51,14 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
+/// The app's routes, generated once per process. Route generation renders the app in a
+/// special mode; running it while another router in the same process is rendering a page
+/// (several test servers starting in parallel) left that render waiting forever.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Static files need no session: skipping the lookup keeps them cheap.
 fn is_static_asset(path: &str) -> bool {
     ["/pkg/", "/images/", "/favicon"]
@@ -75,7 +83,7 @@ async fn sessions_except_static(
 /// compression, body limit, cross-site refusal, session, private-page guard).
 pub fn router(state: AppState) -> Router {
     let store = state.sessions.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
     Router::new()

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use app::state::AppState;
 use leptos::config::LeptosOptions;
@@ -11,6 +11,17 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 use server::Config;
 use sessions::FakeClock;
+
+/// All test servers run on one multi-threaded runtime, as in production. (Each
+/// `#[tokio::test]` has its own single-threaded runtime; serving Leptos from several of
+/// those at once in one process hung a request now and then.)
+static SERVER_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("test server runtime")
+});
 
 /// The fake clock starts here (2026-01-01T00:00:00Z).
 pub const T0: i64 = 1_767_225_600;
@@ -20,6 +31,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     pub clock: FakeClock,
+    raw: reqwest::Client,
     _dir: tempfile::TempDir,
 }
 
@@ -31,6 +43,11 @@ impl TestApp {
 
     /// The shop, after `tweak` has adjusted its configuration.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        // `RUST_LOG=debug cargo test ...` shows the server's log.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("shop.db");
         let mut config = Config::from_lookup(|_| None).expect("default config");
@@ -38,30 +55,42 @@ impl TestApp {
         config.sessions.secure = false;
         tweak(&mut config);
         let clock = FakeClock::new(T0);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let options = LeptosOptions::builder()
-            .output_name("shop")
-            .site_root("target/site")
-            .site_addr(addr)
-            .build();
-        let state = server::prepare(&config, options, Arc::new(clock.clone()))
+        let server_clock = clock.clone();
+        let (state, addr) = SERVER_RUNTIME
+            .spawn(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let options = LeptosOptions::builder()
+                    .output_name("shop")
+                    .site_root("target/site")
+                    .site_addr(addr)
+                    .build();
+                let state = server::prepare(&config, options, Arc::new(server_clock))
+                    .await
+                    .expect("prepare");
+                let router = server::router(state.clone());
+                tokio::spawn(async move {
+                    axum::serve(
+                        listener,
+                        router.into_make_service_with_connect_info::<SocketAddr>(),
+                    )
+                    .await
+                    .unwrap();
+                });
+                (state, addr)
+            })
             .await
-            .expect("prepare");
-        let router = server::router(state.clone());
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
+            .expect("test server start");
+        let raw = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
             .unwrap();
-        });
         TestApp {
             base: format!("http://{addr}"),
             addr,
             state,
             clock,
+            raw,
             _dir: dir,
         }
     }
