@@ -149,6 +149,11 @@ mod ssr {
 /// a server function returns (the `respond` helper does this).
 #[cfg(feature = "ssr")]
 pub fn set_status(err: &AppError) {
+    // A plain HTML form post is answered with a redirect back to the form (the server
+    // function runtime encodes the error into that URL); a 4xx would break the redirect.
+    if crate::forms::is_plain_form_post() {
+        return;
+    }
     if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         let status = axum::http::StatusCode::from_u16(err.status_code())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);

@@ -3,6 +3,7 @@
 //! Compiled twice: with `ssr` into the server binary, with `hydrate` into the wasm.
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod components;
 pub mod error;
@@ -77,7 +78,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    auth::Auth::provide();
+    let auth = auth::Auth::provide();
+    cart::CartState::provide(auth);
     // Effects only run in the browser, after hydration: mark the page so tests (and
     // curious people) can tell the wasm is live.
     Effect::new(|_| {

@@ -20,7 +20,11 @@ const MAX_ERROR_BODY: usize = 16 * 1024;
 
 pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
-    if !res.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+    // Only the runtime's default 500 is corrected; a status already chosen (a 4xx set by
+    // the function, or the redirect of a plain form post) is left alone.
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();

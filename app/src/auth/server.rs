@@ -102,7 +102,10 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     match (ok, user_id) {
         (true, Some(id)) => {
             let session = crate::session::session().map_err(internal)?;
-            session.login(id, remember).await.map_err(internal)?;
+            let sid = session.login(id, remember).await.map_err(internal)?;
+            crate::cart::server::merge_guest_cart(&state.pool, sid, id)
+                .await
+                .map_err(internal)?;
             Ok(())
         }
         _ => {
@@ -132,6 +135,9 @@ pub async fn register(
         .ok_or(FormError::UsernameTaken)?;
     tracing::info!(user = id, "account created");
     let session = crate::session::session().map_err(internal)?;
-    session.login(id, false).await.map_err(internal)?;
+    let sid = session.login(id, false).await.map_err(internal)?;
+    crate::cart::server::merge_guest_cart(&state.pool, sid, id)
+        .await
+        .map_err(internal)?;
     Ok(())
 }

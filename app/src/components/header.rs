@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 
 use crate::auth::use_auth;
+use crate::cart::use_cart;
 
 /// The header on every page: shop name, navigation, cart link and the user menu.
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
+    let cart = use_cart();
     view! {
         <header class="site-header">
             <div class="site-header__inner">
@@ -20,6 +22,16 @@ pub fn Header() -> impl IntoView {
                     <a class="cart-link" href="/cart" aria-label="Cart">
                         <span class="cart-link__icon" aria-hidden="true">"🛒"</span>
                         <span class="cart-link__label">"Cart"</span>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let server = cart.count.await.unwrap_or(0);
+                                view! {
+                                    <span class="cart-badge" data-testid="cart-count" aria-live="polite">
+                                        {move || cart.shown(server)}
+                                    </span>
+                                }
+                            })}
+                        </Transition>
                     </a>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {

@@ -2,11 +2,45 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::auth::use_auth;
+use crate::cart::{get_cart, use_cart, CartLine, RemoveCartItem, UpdateCartItem};
+use crate::money::format_cents;
 
-/// `/cart` — knows who is shopping; an anonymous visitor shops as a guest.
+/// `/cart` — the current visitor's cart; every control is a form, so it works before
+/// the wasm loads and after.
 #[component]
 pub fn CartPage() -> impl IntoView {
     let auth = use_auth();
+    let cart_state = use_cart();
+    let update = ServerAction::<UpdateCartItem>::new();
+    let remove = ServerAction::<RemoveCartItem>::new();
+    Effect::new(move |_| {
+        if let Some(result) = update.value().get() {
+            cart_state.settle(&result);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = remove.value().get() {
+            cart_state.settle(&result);
+        }
+    });
+    let cart = Resource::new(
+        move || {
+            (
+                cart_state.version.get(),
+                auth.login.version().get(),
+                auth.logout.version().get(),
+            )
+        },
+        |_| get_cart(),
+    );
+    let error = move || {
+        update
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| remove.value().get().and_then(Result::err))
+            .map(|e| e.to_string())
+    };
     view! {
         <Title text="Cart · Oxide & Oak"/>
         <h1>"Your cart"</h1>
@@ -22,7 +56,7 @@ pub fn CartPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(None) => {
+                    _ => {
                         view! {
                             <p class="greeting">
                                 "You are shopping as a guest. "
@@ -32,16 +66,98 @@ pub fn CartPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
-        <div class="card empty-cart">
-            <p>"Your cart is empty."</p>
-            <div class="actions">
-                <a class="button button--ghost" href="/">"Browse the catalog"</a>
-                <a class="button" href="/billing">"Go to billing"</a>
+        <Show when=move || error().is_some()>
+            <p class="form-error" role="alert">{error}</p>
+        </Show>
+        <Transition fallback=|| view! { <p class="loading">"Loading your cart…"</p> }>
+            {move || Suspend::new(async move {
+                match cart.await {
+                    Ok(cart) if cart.lines.is_empty() => {
+                        view! {
+                            <div class="card empty-cart">
+                                <p>"Your cart is empty."</p>
+                                <div class="actions">
+                                    <a class="button button--ghost" href="/">"Browse the catalog"</a>
+                                    <a class="button" href="/billing">"Go to billing"</a>
+                                </div>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Ok(cart) => {
+                        let subtotal = cart.subtotal_cents();
+                        let count = cart.item_count();
+                        view! {
+                            <ul class="cart-lines">
+                                {cart
+                                    .lines
+                                    .into_iter()
+                                    .map(|line| view! { <CartLineRow line update remove/> })
+                                    .collect_view()}
+                            </ul>
+                            <div class="card cart-summary">
+                                <p>
+                                    "Subtotal (" {count} {if count == 1 { " item" } else { " items" }} "): "
+                                    <strong data-testid="subtotal">{format_cents(subtotal)}</strong>
+                                </p>
+                                <div class="actions">
+                                    <a class="button button--ghost" href="/">"Keep shopping"</a>
+                                    <a class="button" href="/billing">"Go to billing"</a>
+                                </div>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CartLineRow(
+    line: CartLine,
+    update: ServerAction<UpdateCartItem>,
+    remove: ServerAction<RemoveCartItem>,
+) -> impl IntoView {
+    let id = line.product_id.to_string();
+    let max = line.stock.min(99);
+    let less = (line.quantity - 1).to_string();
+    let more = (line.quantity + 1).to_string();
+    let at_max = line.quantity >= max;
+    let (id_less, id_more) = (id.clone(), id.clone());
+    let label_less = format!("One less {}", line.name);
+    let label_more = format!("One more {}", line.name);
+    let label_remove = format!("Remove {}", line.name);
+    view! {
+        <li class="cart-line" data-testid=format!("line-{}", line.slug)>
+            <img src=line.image.clone() alt="" width="72" height="72"/>
+            <div class="cart-line__name">
+                <a href=format!("/products/{}", line.slug)>{line.name.clone()}</a>
+                <span class="muted">{format_cents(line.unit_price_cents)} " each"</span>
             </div>
-        </div>
+            <div class="qty-controls">
+                <ActionForm action=update>
+                    <input type="hidden" name="product_id" value=id_less/>
+                    <input type="hidden" name="quantity" value=less/>
+                    <button type="submit" class="button--ghost" aria-label=label_less>"−"</button>
+                </ActionForm>
+                <span class="qty" data-testid="qty">{line.quantity}</span>
+                <ActionForm action=update>
+                    <input type="hidden" name="product_id" value=id_more/>
+                    <input type="hidden" name="quantity" value=more/>
+                    <button type="submit" class="button--ghost" disabled=at_max aria-label=label_more>"+"</button>
+                </ActionForm>
+            </div>
+            <strong class="cart-line__total">{format_cents(line.line_total_cents())}</strong>
+            <ActionForm action=remove>
+                <input type="hidden" name="product_id" value=id/>
+                <button type="submit" class="button--ghost" aria-label=label_remove>"Remove"</button>
+            </ActionForm>
+        </li>
     }
 }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
+use crate::cart::{use_cart, AddToCart};
 use crate::catalog::get_product;
 use crate::components::NotFound;
 use crate::error::AppError;
@@ -36,6 +37,7 @@ pub fn ProductPage() -> impl IntoView {
                                     <p class=if in_stock { "stock" } else { "stock stock--out" }>
                                         {if in_stock { format!("{} in stock", p.stock) } else { "Sold out".to_string() }}
                                     </p>
+                                    <AddToCartForm product_id=p.id stock=p.stock/>
                                 </div>
                             </article>
                         }
@@ -46,5 +48,45 @@ pub fn ProductPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Quantity picker and "Add to cart": a plain form before hydration, an optimistic
+/// action after (the badge counts up at once and rolls back if the server refuses).
+#[component]
+fn AddToCartForm(product_id: i64, stock: i64) -> impl IntoView {
+    let cart = use_cart();
+    let add = ServerAction::<AddToCart>::new();
+    Effect::new(move |_| {
+        let in_flight = add
+            .input()
+            .with(|i| i.as_ref().map(|a| a.quantity.clamp(0, 99)).unwrap_or(0));
+        cart.pending.set(in_flight);
+    });
+    Effect::new(move |_| {
+        if let Some(result) = add.value().get() {
+            cart.settle(&result);
+        }
+    });
+    let message = move || match add.value().get() {
+        Some(Ok(_)) => Some(("notice", "Added to your cart.".to_string())),
+        Some(Err(e)) => Some(("form-error", format!("Could not add to cart: {e}"))),
+        None => None,
+    };
+    let max = stock.clamp(1, 99).to_string();
+    view! {
+        <ActionForm action=add>
+            <input type="hidden" name="product_id" value=product_id.to_string()/>
+            <div class="add-to-cart">
+                <label class="qty">
+                    "Quantity"
+                    <input type="number" name="quantity" value="1" min="1" max=max required disabled={stock == 0}/>
+                </label>
+                <button type="submit" disabled={move || stock == 0 || add.pending().get()}>
+                    "Add to cart"
+                </button>
+            </div>
+        </ActionForm>
+        {move || message().map(|(class, text)| view! { <p class=class role="status">{text}</p> })}
     }
 }

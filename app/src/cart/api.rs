@@ -1,0 +1,189 @@
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One line of a cart, with the product's current price. Money is integer cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CartLine {
+    pub product_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub image: String,
+    pub unit_price_cents: i64,
+    pub quantity: i64,
+    pub stock: i64,
+}
+
+impl CartLine {
+    pub fn line_total_cents(&self) -> i64 {
+        self.unit_price_cents * self.quantity
+    }
+}
+
+/// A whole cart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cart {
+    pub lines: Vec<CartLine>,
+}
+
+impl Cart {
+    pub fn subtotal_cents(&self) -> i64 {
+        self.lines.iter().map(CartLine::line_total_cents).sum()
+    }
+
+    pub fn item_count(&self) -> i64 {
+        self.lines.iter().map(|l| l.quantity).sum()
+    }
+}
+
+/// What every cart change answers: the new number of items (for the badge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartSummary {
+    pub count: i64,
+}
+
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+fn check_quantity(quantity: i64, allow_zero: bool) -> Result<(), AppError> {
+    let min = if allow_zero { 0 } else { 1 };
+    if (min..=99).contains(&quantity) {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(format!(
+            "Quantity must be a whole number from {min} to 99."
+        )))
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::super::server::{self as store, Owner};
+    use super::CartSummary;
+    use crate::error::AppError;
+
+    /// The current cart's owner; with `create`, a guest session is started if needed
+    /// (this is the first moment an anonymous visitor gets a cookie).
+    pub async fn owner(create: bool) -> Result<Option<Owner>, AppError> {
+        let session = crate::session::session()?;
+        if let Some(user) = session.user_id() {
+            return Ok(Some(Owner::User(user)));
+        }
+        if create {
+            return Ok(Some(Owner::Guest(session.ensure().await?)));
+        }
+        Ok(session.id().map(Owner::Guest))
+    }
+
+    pub async fn summary(owner: Option<Owner>) -> Result<CartSummary, AppError> {
+        let count = match owner {
+            Some(o) => store::count(&crate::state::pool()?, o).await?,
+            None => 0,
+        };
+        Ok(CartSummary { count })
+    }
+}
+
+/// `POST /api/get_cart` — the current visitor's cart (empty for a visitor without one).
+#[server(prefix = "/api", endpoint = "get_cart")]
+pub async fn get_cart() -> Result<Cart, AppError> {
+    let result: Result<Cart, AppError> = async {
+        let Some(owner) = ssr::owner(false).await? else {
+            return Ok(Cart::default());
+        };
+        let lines = super::server::lines(&crate::state::pool()?, owner).await?;
+        Ok(Cart { lines })
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/cart_count` — number of items in the cart (the header badge).
+#[server(prefix = "/api", endpoint = "cart_count")]
+pub async fn cart_count() -> Result<i64, AppError> {
+    let result: Result<i64, AppError> =
+        async { Ok(ssr::summary(ssr::owner(false).await?).await?.count) }.await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/add_to_cart` — fields `product_id`, `quantity` (1–99). Adds to the line
+/// (at most 99 and at most the stock). Unknown product: 404; bad quantity: 422.
+#[server(prefix = "/api", endpoint = "add_to_cart")]
+pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
+    let result: Result<CartSummary, AppError> = async {
+        check_quantity(quantity, false)?;
+        let pool = crate::state::pool()?;
+        // Refuse unknown products before a guest session is created for them.
+        if super::server::stock_of(&pool, product_id).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        let owner = ssr::owner(true).await?.ok_or(AppError::Internal)?;
+        let now = crate::state::app_state()?.sessions.now();
+        super::server::add(&pool, owner, product_id, quantity, now).await?;
+        ssr::summary(Some(owner)).await
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/update_cart_item` — fields `product_id`, `quantity` (0–99; 0 removes).
+/// A product that is not in the cart: 404.
+#[server(prefix = "/api", endpoint = "update_cart_item")]
+pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
+    let result: Result<CartSummary, AppError> = async {
+        check_quantity(quantity, true)?;
+        let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
+        super::server::set_quantity(&crate::state::pool()?, owner, product_id, quantity).await?;
+        ssr::summary(Some(owner)).await
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/remove_cart_item` — field `product_id`. Removing what is not there is fine.
+#[server(prefix = "/api", endpoint = "remove_cart_item")]
+pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> {
+    let result: Result<CartSummary, AppError> = async {
+        let owner = ssr::owner(false).await?;
+        if let Some(owner) = owner {
+            super::server::remove(&crate::state::pool()?, owner, product_id).await?;
+        }
+        ssr::summary(owner).await
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_are_integer_cents() {
+        let line = |price, qty| CartLine {
+            product_id: 1,
+            slug: "x".into(),
+            name: "X".into(),
+            image: String::new(),
+            unit_price_cents: price,
+            quantity: qty,
+            stock: 10,
+        };
+        let cart = Cart {
+            lines: vec![line(2400, 2), line(1999, 3)],
+        };
+        assert_eq!(cart.subtotal_cents(), 4800 + 5997);
+        assert_eq!(cart.item_count(), 5);
+    }
+
+    #[test]
+    fn quantities_are_bounded() {
+        assert!(check_quantity(1, false).is_ok());
+        assert!(check_quantity(99, false).is_ok());
+        assert!(check_quantity(0, false).is_err());
+        assert!(check_quantity(0, true).is_ok());
+        assert!(check_quantity(100, true).is_err());
+        assert!(check_quantity(-1, true).is_err());
+        assert!(check_quantity(i64::MAX, true).is_err());
+    }
+}
