@@ -8,7 +8,7 @@
 use app::error::AppError;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::RETRY_AFTER;
+use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -19,7 +19,8 @@ const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
 pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
+    tidy_location(&mut res);
     // Only the runtime's default 500 is corrected; a status already chosen (a 4xx set by
     // the function, or the redirect of a plain form post) is left alone.
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
@@ -46,4 +47,18 @@ pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// After a successful plain form post the runtime redirects to the referer with its error
+/// parameters stripped, which can leave a bare `?` (`/cart?`). Drop it.
+fn tidy_location(res: &mut Response) {
+    let trimmed = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() > 1 && v.ends_with('?'))
+        .and_then(|v| HeaderValue::from_str(v.trim_end_matches('?')).ok());
+    if let Some(v) = trimmed {
+        res.headers_mut().insert(LOCATION, v);
+    }
 }
