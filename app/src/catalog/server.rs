@@ -2,15 +2,32 @@
 
 use sqlx::SqlitePool;
 
-use super::Product;
+use super::{Product, Sort};
 
 const COLUMNS: &str = "id, slug, name, description, price_cents, image, stock";
 
-/// Every product, alphabetically.
-pub async fn all_products(pool: &SqlitePool) -> Result<Vec<Product>, sqlx::Error> {
+/// Products whose name contains `q` (case-insensitive; `%` and `_` match themselves),
+/// in the chosen order. An empty `q` lists everything.
+pub async fn search_products(
+    pool: &SqlitePool,
+    q: &str,
+    sort: Sort,
+) -> Result<Vec<Product>, sqlx::Error> {
+    let order = match sort {
+        Sort::Name => "name COLLATE NOCASE",
+        Sort::PriceUp => "price_cents, name COLLATE NOCASE",
+        Sort::PriceDown => "price_cents DESC, name COLLATE NOCASE",
+    };
+    let pattern = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     sqlx::query_as::<_, Product>(&format!(
-        "SELECT {COLUMNS} FROM products ORDER BY name COLLATE NOCASE"
+        "SELECT {COLUMNS} FROM products WHERE name LIKE ? ESCAPE '\\' ORDER BY {order}"
     ))
+    .bind(pattern)
     .fetch_all(pool)
     .await
 }

@@ -1,24 +1,125 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
-use crate::catalog::{list_products, Product};
+use crate::catalog::{list_products, Product, Sort};
 use crate::money::format_cents;
 
-/// `/` — the catalog grid, rendered on the server from SQLite and hydrated.
+/// How long typing must pause before the catalog is searched.
+const SEARCH_DEBOUNCE_MS: u64 = 250;
+
+/// `/` — the catalog grid, rendered on the server from SQLite and hydrated. Search and
+/// sort live in the URL (`?q=…&sort=…`): a plain GET form without JavaScript, a debounced
+/// client-side search with it.
 #[component]
 pub fn CatalogPage() -> impl IntoView {
-    let products = Resource::new(|| (), |_| list_products());
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let sort = move || Sort::parse(query.read().get("sort").as_deref());
+    let products = Resource::new(
+        move || (q(), sort()),
+        |(q, sort)| list_products(Some(q), Some(sort.as_str().to_string())),
+    );
+
+    // After hydration the form drives the URL directly: typing searches after a short
+    // pause, changing the sort applies at once. Both read the form's current values, so a
+    // pending search never overwrites a newer sort (or the other way round).
+    let navigate = use_navigate();
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    let sort_box = NodeRef::<leptos::html::Select>::new();
+    let pending_search = StoredValue::new(None::<TimeoutHandle>);
+    let apply = move || {
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        pending_search.set_value(None);
+        let text = search_box
+            .get_untracked()
+            .map(|el| el.value())
+            .unwrap_or_default();
+        let sort = Sort::parse(sort_box.get_untracked().map(|el| el.value()).as_deref());
+        let mut params = Vec::new();
+        if !text.trim().is_empty() {
+            params.push(format!("q={}", crate::url::encode_query_value(text.trim())));
+        }
+        if sort != Sort::Name {
+            params.push(format!("sort={}", sort.as_str()));
+        }
+        let url = if params.is_empty() {
+            "/".to_string()
+        } else {
+            format!("/?{}", params.join("&"))
+        };
+        navigate(
+            &url,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let search_as_you_type = {
+        let apply = apply.clone();
+        move |_| {
+            if let Some(handle) = pending_search.get_value() {
+                handle.clear();
+            }
+            let apply = apply.clone();
+            let handle = set_timeout_with_handle(
+                apply,
+                std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS),
+            )
+            .ok();
+            pending_search.set_value(handle);
+        }
+    };
+    let sort_changed = move |_| apply();
+
     view! {
         <Title text="Catalog · Oxide & Oak"/>
         <section class="hero">
             <h1>"Good things for slow mornings"</h1>
             <p>"Small-batch goods for the kitchen, the desk and the couch."</p>
         </section>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
+        <Form method="GET" action="/">
+            <div class="catalog-tools" role="search">
+                <label class="search">
+                    <span class="visually-hidden">"Search products"</span>
+                    <input
+                        type="search"
+                        name="q"
+                        placeholder="Search products"
+                        maxlength="100"
+                        value=q
+                        node_ref=search_box
+                        on:input=search_as_you_type
+                    />
+                </label>
+                <label class="sort">
+                    "Sort by "
+                    <select name="sort" node_ref=sort_box on:change=sort_changed>
+                        {Sort::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str() selected=move || sort() == s>{s.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button type="submit">"Search"</button>
+            </div>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
                 match products.await {
                     Ok(list) if list.is_empty() => {
-                        view! { <p class="empty">"The shelves are empty right now."</p> }.into_any()
+                        view! {
+                            <p class="empty">
+                                "No products match your search. " <a href="/">"Show everything"</a>
+                            </p>
+                        }
+                            .into_any()
                     }
                     Ok(list) => {
                         view! {
@@ -31,7 +132,7 @@ pub fn CatalogPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
