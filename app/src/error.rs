@@ -95,6 +95,28 @@ impl AppError {
         }
     }
 
+    /// The text shown for an error that arrived in a link (the `__err` parameter of a
+    /// plain form round trip) rather than from our own call to the server. Anyone can
+    /// craft such a link, so its wording is never echoed: its kind picks one of our own
+    /// messages.
+    pub fn link_safe_message(&self) -> String {
+        match self {
+            AppError::Invalid(_) | AppError::BadRequest(_) => {
+                "That could not be done: please check the quantity (and the stock) and try again."
+            }
+            AppError::Unauthorized | AppError::InvalidCredentials => "Please sign in to continue.",
+            AppError::Forbidden(_) => "That request was refused.",
+            AppError::NotFound => "That product is not (or no longer) available.",
+            AppError::TooManyRequests { .. } => {
+                "Too many attempts. Please wait a little and try again."
+            }
+            AppError::Internal | AppError::Network(_) => {
+                "Something went wrong on our side. Please try again."
+            }
+        }
+        .to_string()
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -206,6 +228,16 @@ mod tests {
             let back: AppError = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
             assert_eq!(back, e);
         }
+    }
+
+    #[test]
+    fn errors_from_links_never_echo_their_text() {
+        let crafted = AppError::Invalid("Your account is locked: call +1 555 0100".into());
+        assert!(!crafted.link_safe_message().contains("555"));
+        assert_eq!(
+            AppError::NotFound.link_safe_message(),
+            "That product is not (or no longer) available."
+        );
     }
 
     #[test]

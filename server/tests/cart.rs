@@ -320,6 +320,30 @@ async fn plain_form_posts_return_to_the_page() {
     assert_eq!(res.status(), 302, "errors go back to the form too");
     let location = res.headers()["location"].to_str().unwrap().to_string();
     assert!(location.contains("__err="), "{location}");
+    // Following it shows the refusal on the product page, in our own words.
+    let page = client
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("That could not be done"), "{page}");
+    // A crafted link cannot put its own text on the page.
+    let crafted = location.split("__err=").next().unwrap().to_string()
+        + "__err="
+        + &base64_url(r#"{"error":"invalid","message":"Account locked: call 555 0100"}"#);
+    let page = client
+        .get(&crafted)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("555 0100"), "{page}");
+    assert!(page.contains("That could not be done"));
     let html = client
         .get(app.url("/cart"))
         .send()
@@ -333,4 +357,10 @@ async fn plain_form_posts_return_to_the_page() {
             || html.contains(">2</span>"),
         "{html}"
     );
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    // URL-safe base64 with padding, as the server-function runtime writes it.
+    base64::engine::general_purpose::URL_SAFE.encode(text)
 }

@@ -33,13 +33,28 @@ pub fn CartPage() -> impl IntoView {
         },
         |_| get_cart(),
     );
+    // An error an action holds before it has ever run came in the URL of a plain form
+    // round trip: show our own wording for its kind, never the link's text.
     let error = move || {
+        let shown = |e: crate::error::AppError, version: usize| {
+            if version == 0 {
+                e.link_safe_message()
+            } else {
+                e.to_string()
+            }
+        };
         update
             .value()
             .get()
             .and_then(Result::err)
-            .or_else(|| remove.value().get().and_then(Result::err))
-            .map(|e| e.to_string())
+            .map(|e| shown(e, update.version().get()))
+            .or_else(|| {
+                remove
+                    .value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|e| shown(e, remove.version().get()))
+            })
     };
     view! {
         <Title text="Cart · Oxide & Oak"/>

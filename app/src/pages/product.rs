@@ -70,6 +70,8 @@ fn AddToCartForm(product_id: i64, stock: i64) -> impl IntoView {
     });
     let message = move || match add.value().get() {
         Some(Ok(_)) => Some(("notice", "Added to your cart.".to_string())),
+        // Version 0: the error came in the URL of a plain form round trip, not from us.
+        Some(Err(e)) if add.version().get() == 0 => Some(("form-error", e.link_safe_message())),
         Some(Err(e)) => Some(("form-error", format!("Could not add to cart: {e}"))),
         None => None,
     };
