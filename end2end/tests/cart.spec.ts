@@ -1,17 +1,7 @@
 import { expect, Page, test } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { register, waitForHydration } from './helpers';
 
 const badge = (page: Page) => page.getByTestId('cart-count');
-
-async function register(page: Page, name: string) {
-  await page.goto('/register');
-  await waitForHydration(page);
-  await page.getByLabel('Username').fill(name);
-  await page.getByLabel('Password', { exact: true }).fill('a-long-enough-password');
-  await page.getByLabel('Repeat the password').fill('a-long-enough-password');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByTestId('signed-in-user')).toHaveText(name);
-}
 
 test.describe('cart with JavaScript', () => {
   test('add from the product page, change and remove on the cart page; the badge follows', async ({ page }) => {

@@ -26,6 +26,20 @@ async fn add(
     .await
 }
 
+async fn update(
+    app: &TestApp,
+    client: &reqwest::Client,
+    product: i64,
+    quantity: &str,
+) -> reqwest::Response {
+    app.post(
+        client,
+        "/api/update_cart_item",
+        &[("product_id", &product.to_string()), ("quantity", quantity)],
+    )
+    .await
+}
+
 async fn cart_rows(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM cart_items")
         .fetch_one(&app.state.pool)
@@ -134,13 +148,7 @@ async fn stock_and_the_99_cap_bound_every_line() {
         .unwrap()
         .contains("Only 6 in stock (you have 5"));
     assert_eq!(add(&app, &client, kettle, "1").await.status(), 200);
-    let res = app
-        .post(
-            &client,
-            "/api/update_cart_item",
-            &[("product_id", &kettle.to_string()), ("quantity", "7")],
-        )
-        .await;
+    let res = update(&app, &client, kettle, "7").await;
     assert_eq!(res.status(), 422);
     let qty: i64 = sqlx::query_scalar("SELECT quantity FROM cart_items")
         .fetch_one(&app.state.pool)
@@ -157,29 +165,11 @@ async fn update_and_remove() {
     let lamp = product_id(&app, "brass-desk-lamp").await;
     add(&app, &client, mug, "1").await;
     add(&app, &client, lamp, "1").await;
-    let res = app
-        .post(
-            &client,
-            "/api/update_cart_item",
-            &[("product_id", &mug.to_string()), ("quantity", "4")],
-        )
-        .await;
+    let res = update(&app, &client, mug, "4").await;
     assert_eq!(res.text().await.unwrap(), r#"{"count":5}"#);
-    let res = app
-        .post(
-            &client,
-            "/api/update_cart_item",
-            &[("product_id", &lamp.to_string()), ("quantity", "0")],
-        )
-        .await;
+    let res = update(&app, &client, lamp, "0").await;
     assert_eq!(res.text().await.unwrap(), r#"{"count":4}"#);
-    let res = app
-        .post(
-            &client,
-            "/api/update_cart_item",
-            &[("product_id", &lamp.to_string()), ("quantity", "2")],
-        )
-        .await;
+    let res = update(&app, &client, lamp, "2").await;
     assert_eq!(res.status(), 404, "not in the cart");
     let res = app
         .post(
