@@ -69,12 +69,8 @@ async fn the_cookie_is_httponly_lax_root_and_session_scoped_unless_remembered() 
     // Clearing carries the same attributes.
     let token = session_token(res.headers()).unwrap();
     let res = app
-        .raw()
-        .post(app.url("/api/logout"))
-        .header("cookie", cookie_header(&token))
-        .send()
-        .await
-        .unwrap();
+        .post_with_cookie("/api/logout", cookie_header(&token))
+        .await;
     let c = &set_cookies(res.headers())[0];
     assert!(c.starts_with("sid=;"), "{c}");
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=0"] {
@@ -94,12 +90,8 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     );
     let token = session_token(res.headers()).unwrap();
     let res = app
-        .raw()
-        .post(app.url("/api/logout"))
-        .header("cookie", format!("__Host-sid={token}"))
-        .send()
-        .await
-        .unwrap();
+        .post_with_cookie("/api/logout", format!("__Host-sid={token}"))
+        .await;
     let c = &set_cookies(res.headers())[0];
     assert!(
         c.starts_with("__Host-sid=;") && c.contains("Secure") && c.contains("Max-Age=0"),
@@ -141,22 +133,16 @@ async fn login_rotates_the_token_and_the_old_one_is_rejected() {
     assert!(row.1.is_some() && row.2 == Some(T0));
 
     // The old token is now worthless, and is cleared when presented.
-    let res = client
-        .post(app.url("/api/current_user"))
-        .header("cookie", cookie_header(&guest_cookie))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&guest_cookie))
+        .await;
     assert_eq!(res.status(), 200);
     assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
     assert_eq!(res.text().await.unwrap(), "null");
     // The new one works.
-    let res = client
-        .post(app.url("/api/current_user"))
-        .header("cookie", cookie_header(&new_token))
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&new_token))
+        .await;
     assert_eq!(res.text().await.unwrap(), r#"{"username":"alice"}"#);
     assert_eq!(app.session_count().await, 1);
 }
@@ -196,20 +182,10 @@ async fn logout_kills_the_token_server_side() {
     assert_eq!(app.whoami(&client).await, None);
     // An attacker who copied the cookie before logout gets nothing.
     let res = app
-        .raw()
-        .post(app.url("/api/current_user"))
-        .header("cookie", cookie_header(&token))
-        .send()
-        .await
-        .unwrap();
+        .post_with_cookie("/api/current_user", cookie_header(&token))
+        .await;
     assert_eq!(res.text().await.unwrap(), "null");
-    let res = app
-        .raw()
-        .get(app.url("/billing"))
-        .header("cookie", cookie_header(&token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get_with_cookie("/billing", cookie_header(&token)).await;
     assert_eq!(res.status(), 302);
     assert_eq!(app.session_count().await, 0);
 }
@@ -344,12 +320,8 @@ async fn hostile_cookies_are_anonymous_create_nothing_and_are_cleared() {
     ];
     for (label, header) in &cases {
         let res = app
-            .raw()
-            .post(app.url("/api/current_user"))
-            .header("cookie", header.as_str())
-            .send()
-            .await
-            .unwrap();
+            .post_with_cookie("/api/current_user", header.as_str())
+            .await;
         assert_eq!(res.status(), 200, "{label}");
         let clears = set_cookies(res.headers());
         assert!(
@@ -358,35 +330,19 @@ async fn hostile_cookies_are_anonymous_create_nothing_and_are_cleared() {
         );
         assert_eq!(res.text().await.unwrap(), "null", "{label}");
         // Pages too: anonymous, no 500.
-        let res = app
-            .raw()
-            .get(app.url("/cart"))
-            .header("cookie", header.as_str())
-            .send()
-            .await
-            .unwrap();
+        let res = app.get_with_cookie("/cart", header.as_str()).await;
         assert_eq!(res.status(), 200, "{label}");
         assert!(!res.text().await.unwrap().contains("Hello, "), "{label}");
     }
     // Non-UTF-8 bytes in the header.
     let latin1 = reqwest::header::HeaderValue::from_bytes(b"sid=\xe9\xe9\xe9").unwrap();
-    let res = app
-        .raw()
-        .post(app.url("/api/current_user"))
-        .header("cookie", latin1)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_with_cookie("/api/current_user", latin1).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "null");
     // Other cookies are ignored, not rejected.
     let res = app
-        .raw()
-        .post(app.url("/api/current_user"))
-        .header("cookie", "theme=dark; lang=en")
-        .send()
-        .await
-        .unwrap();
+        .post_with_cookie("/api/current_user", "theme=dark; lang=en")
+        .await;
     assert!(set_cookies(res.headers()).is_empty());
     assert_eq!(
         app.session_count().await,
@@ -395,12 +351,8 @@ async fn hostile_cookies_are_anonymous_create_nothing_and_are_cleared() {
     );
     // The valid session was not harmed by any of it.
     let res = app
-        .raw()
-        .post(app.url("/api/current_user"))
-        .header("cookie", cookie_header(&valid))
-        .send()
-        .await
-        .unwrap();
+        .post_with_cookie("/api/current_user", cookie_header(&valid))
+        .await;
     assert_eq!(res.text().await.unwrap(), r#"{"username":"alice"}"#);
 }
 

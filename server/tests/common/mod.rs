@@ -150,6 +150,34 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POSTs to `path` with this raw `Cookie` header and no jar (hostile or replayed cookies).
+    pub async fn post_with_cookie(
+        &self,
+        path: &str,
+        cookie: impl Into<HeaderValueLike>,
+    ) -> reqwest::Response {
+        self.raw
+            .post(self.url(path))
+            .header("cookie", cookie.into().0)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GETs `path` with this raw `Cookie` header and no jar.
+    pub async fn get_with_cookie(
+        &self,
+        path: &str,
+        cookie: impl Into<HeaderValueLike>,
+    ) -> reqwest::Response {
+        self.raw
+            .get(self.url(path))
+            .header("cookie", cookie.into().0)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn login(
         &self,
         client: &reqwest::Client,
@@ -205,5 +233,26 @@ impl JsonValue for reqwest::Response {
     async fn json_value(self) -> serde_json::Value {
         let text = self.text().await.unwrap();
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+}
+
+/// Anything usable as a raw `Cookie` header value in the helpers above.
+pub struct HeaderValueLike(pub HeaderValue);
+
+impl From<HeaderValue> for HeaderValueLike {
+    fn from(v: HeaderValue) -> Self {
+        HeaderValueLike(v)
+    }
+}
+
+impl From<&str> for HeaderValueLike {
+    fn from(v: &str) -> Self {
+        HeaderValueLike(HeaderValue::from_str(v).expect("valid header text"))
+    }
+}
+
+impl From<String> for HeaderValueLike {
+    fn from(v: String) -> Self {
+        HeaderValueLike(HeaderValue::from_str(&v).expect("valid header text"))
     }
 }
