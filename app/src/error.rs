@@ -16,6 +16,12 @@ pub enum AppError {
     /// The input was understood but is not acceptable; the message says how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// Form fields that are not acceptable, each with what to change (shown inline).
+    #[error("Please correct the marked fields.")]
+    InvalidFields(Vec<FieldError>),
+    /// The request was fine but the shop's state no longer allows it (stock ran out).
+    #[error("{0}")]
+    Conflict(String),
     /// The request could not be decoded (missing or malformed fields).
     #[error("{0}")]
     BadRequest(String),
@@ -38,6 +44,13 @@ pub enum AppError {
     Network(String),
 }
 
+/// One refused form field: its name and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
 /// The JSON shape of an [`AppError`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -45,6 +58,9 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// For `invalid` form input: each refused field with its message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
 }
 
 impl From<AppError> for ErrorBody {
@@ -53,10 +69,16 @@ impl From<AppError> for ErrorBody {
             AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
+        let (error, message) = (e.code().to_string(), e.to_string());
+        let fields = match e {
+            AppError::InvalidFields(fields) => fields,
+            _ => Vec::new(),
+        };
         ErrorBody {
-            error: e.code().to_string(),
-            message: e.to_string(),
+            error,
+            message,
             retry_after_secs,
+            fields,
         }
     }
 }
@@ -64,7 +86,9 @@ impl From<AppError> for ErrorBody {
 impl From<ErrorBody> for AppError {
     fn from(b: ErrorBody) -> Self {
         match b.error.as_str() {
+            "invalid" if !b.fields.is_empty() => AppError::InvalidFields(b.fields),
             "invalid" => AppError::Invalid(b.message),
+            "conflict" => AppError::Conflict(b.message),
             "bad_request" => AppError::BadRequest(b.message),
             "unauthorized" => AppError::Unauthorized,
             "invalid_credentials" => AppError::InvalidCredentials,
@@ -83,7 +107,8 @@ impl AppError {
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Invalid(_) => "invalid",
+            AppError::Invalid(_) | AppError::InvalidFields(_) => "invalid",
+            AppError::Conflict(_) => "conflict",
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCredentials => "invalid_credentials",
@@ -104,6 +129,10 @@ impl AppError {
             AppError::Invalid(_) | AppError::BadRequest(_) => {
                 "That could not be done: please check the quantity (and the stock) and try again."
             }
+            AppError::InvalidFields(_) => "Please correct the marked fields.",
+            AppError::Conflict(_) => {
+                "The shop changed in the meantime (stock ran out?): please check your cart."
+            }
             AppError::Unauthorized | AppError::InvalidCredentials => "Please sign in to continue.",
             AppError::Forbidden(_) => "That request was refused.",
             AppError::NotFound => "That product is not (or no longer) available.",
@@ -120,7 +149,8 @@ impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status_code(&self) -> u16 {
         match self {
-            AppError::Invalid(_) => 422,
+            AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
+            AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
             AppError::Forbidden(_) => 403,
@@ -224,6 +254,11 @@ mod tests {
             },
             AppError::NotFound,
             AppError::Internal,
+            AppError::Conflict("Only 2 left.".into()),
+            AppError::InvalidFields(vec![FieldError {
+                field: "city".into(),
+                message: "Please enter a city.".into(),
+            }]),
         ] {
             let back: AppError = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
             assert_eq!(back, e);

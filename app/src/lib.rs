@@ -10,6 +10,7 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod forms;
 pub mod money;
+pub mod orders;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -25,7 +26,9 @@ use leptos_router::{
 };
 
 use components::{Header, NotFound};
-use pages::{BillingPage, CartPage, CatalogPage, LoginPage, ProductPage, RegisterPage};
+use pages::{
+    BillingPage, CartPage, CatalogPage, LoginPage, OrderPage, OrdersPage, ProductPage, RegisterPage,
+};
 
 /// Pages that need a signed-in user. The server answers an anonymous request for one
 /// of them (or anything below it) with a redirect to `/login?next=<path>`.
@@ -105,6 +108,12 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("orders") view=OrdersPage ssr=SsrMode::Async/>
+                    <Route
+                        path=(StaticSegment("orders"), ParamSegment("id"))
+                        view=OrderPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -4,28 +4,6 @@ mod common;
 
 use common::*;
 
-async fn product_id(app: &TestApp, slug: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM products WHERE slug = ?")
-        .bind(slug)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
-}
-
-async fn add(
-    app: &TestApp,
-    client: &reqwest::Client,
-    product: i64,
-    quantity: &str,
-) -> reqwest::Response {
-    app.post(
-        client,
-        "/api/add_to_cart",
-        &[("product_id", &product.to_string()), ("quantity", quantity)],
-    )
-    .await
-}
-
 async fn update(
     app: &TestApp,
     client: &reqwest::Client,

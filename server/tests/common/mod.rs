@@ -203,6 +203,30 @@ impl TestApp {
     }
 }
 
+/// The id of the product with this slug.
+pub async fn product_id(app: &TestApp, slug: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM products WHERE slug = ?")
+        .bind(slug)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap()
+}
+
+/// `POST /api/add_to_cart` as a script would.
+pub async fn add(
+    app: &TestApp,
+    client: &reqwest::Client,
+    product: i64,
+    quantity: &str,
+) -> reqwest::Response {
+    app.post(
+        client,
+        "/api/add_to_cart",
+        &[("product_id", &product.to_string()), ("quantity", quantity)],
+    )
+    .await
+}
+
 /// The `Set-Cookie` headers of a response.
 pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
     headers

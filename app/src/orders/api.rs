@@ -1,0 +1,215 @@
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::validate::BillingForm;
+use crate::cart::Cart;
+use crate::error::{AppError, FieldError};
+
+/// One line of a placed order, at the price paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct OrderLine {
+    pub product_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub unit_price_cents: i64,
+    pub quantity: i64,
+}
+
+impl OrderLine {
+    pub fn line_total_cents(&self) -> i64 {
+        self.unit_price_cents * self.quantity
+    }
+}
+
+/// A placed order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: i64,
+    pub placed_at: String,
+    pub total_cents: i64,
+    pub status: String,
+    pub address: BillingForm,
+    pub lines: Vec<OrderLine>,
+}
+
+/// An order in the list of orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub id: i64,
+    pub placed_at: String,
+    pub total_cents: i64,
+    pub status: String,
+    pub item_count: i64,
+}
+
+/// Everything the billing page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingData {
+    pub cart: Cart,
+    /// The values to fill in: a refused submission's, else the last order's address.
+    pub form: BillingForm,
+    /// Why the last plain-form submission was refused (only right after it).
+    pub error: Option<AppError>,
+    /// A fresh key for the form, so a double submit places one order.
+    pub idempotency_key: String,
+}
+
+/// What a refused plain-form submission leaves with the session.
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Draft {
+    form: BillingForm,
+    error: AppError,
+}
+
+#[cfg(feature = "ssr")]
+fn signed_in() -> Result<(crate::session::SessionHandle, i64), AppError> {
+    let session = crate::session::session()?;
+    let user = session.user_id().ok_or(AppError::Unauthorized)?;
+    Ok((session, user))
+}
+
+/// `POST /api/billing_page` — the signed-in user's cart, the form's values and a fresh
+/// idempotency key. With `after_error`, also why the last plain-form submission was refused.
+#[server(prefix = "/api", endpoint = "billing_page")]
+pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
+    let result: Result<BillingData, AppError> = async {
+        let (session, user) = signed_in()?;
+        let pool = crate::state::pool()?;
+        let lines =
+            crate::cart::server::lines(&pool, crate::cart::server::Owner::User(user)).await?;
+        let draft = match session.id() {
+            Some(id) => super::server::load_draft(&pool, id)
+                .await?
+                .and_then(|json| serde_json::from_str::<Draft>(&json).ok()),
+            None => None,
+        };
+        let (form, error) = match draft {
+            Some(d) => (d.form, after_error.then_some(d.error)),
+            None => (
+                super::server::last_address(&pool, user)
+                    .await?
+                    .unwrap_or_default(),
+                None,
+            ),
+        };
+        let mut key = [0u8; 16];
+        getrandom::fill(&mut key).map_err(|e| {
+            tracing::error!(error = %e, "random number generator failed");
+            AppError::Internal
+        })?;
+        Ok(BillingData {
+            cart: Cart { lines },
+            form,
+            error,
+            idempotency_key: key.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/place_order` — fields `name`, `address_line1`, `address_line2` (optional),
+/// `city`, `postal_code`, `country` (ISO 3166 alpha-2, one the shop delivers to) and an
+/// optional `idempotency_key` (1–64 of `A-Za-z0-9-_`). Sign-in required.
+///
+/// In one transaction: checks the stock, writes the order and its lines at today's
+/// prices, takes the items out of stock and empties the cart; answers the order's id and
+/// goes to `/orders/<id>?placed=1`. The same key again answers the same order. Refusals:
+/// 401 anonymous, 422 invalid fields (each named in `fields`) or an empty cart, 409 not
+/// enough stock; nothing changes. No payment data: orders are paid on delivery.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/api", endpoint = "place_order")]
+pub async fn place_order(
+    name: String,
+    address_line1: String,
+    address_line2: Option<String>,
+    city: String,
+    postal_code: String,
+    country: String,
+    idempotency_key: Option<String>,
+) -> Result<i64, AppError> {
+    let form = BillingForm {
+        name,
+        address_line1,
+        address_line2: address_line2.unwrap_or_default(),
+        city,
+        postal_code,
+        country,
+    };
+    let outcome: Result<i64, AppError> = async {
+        let (_, user) = signed_in()?;
+        let address = form.validate().map_err(AppError::InvalidFields)?;
+        let key = super::validate::idempotency_key(idempotency_key.as_deref())
+            .map_err(AppError::Invalid)?;
+        let pool = crate::state::pool()?;
+        let now = crate::state::app_state()?.sessions.now();
+        super::server::place(&pool, user, &address, key, now).await
+    }
+    .await;
+    let session = crate::session::session()?;
+    let pool = crate::state::pool()?;
+    match outcome {
+        Ok(id) => {
+            if let Some(sid) = session.id() {
+                super::server::delete_draft(&pool, sid).await?;
+            }
+            leptos_axum::redirect(&format!("/orders/{id}?placed=1"));
+            Ok(id)
+        }
+        Err(AppError::Unauthorized) if crate::forms::is_plain_form_post() => {
+            leptos_axum::redirect("/login?next=/billing");
+            Ok(0)
+        }
+        // A plain form post: keep what was typed with the session (not in the URL: it is
+        // an address) and go back to the form, which shows it with the errors.
+        Err(error) if crate::forms::is_plain_form_post() => {
+            if let Some(sid) = session.id() {
+                let draft = serde_json::to_string(&Draft {
+                    form,
+                    error: error.clone(),
+                })
+                .map_err(|_| AppError::Internal)?;
+                let now = crate::state::app_state()?.sessions.now();
+                super::server::save_draft(&pool, sid, &draft, now).await?;
+            }
+            leptos_axum::redirect(&format!("/billing?error={}", error.code()));
+            Ok(0)
+        }
+        Err(error) => crate::error::respond(Err(error)),
+    }
+}
+
+/// `POST /api/list_orders` — the signed-in user's orders, newest first.
+#[server(prefix = "/api", endpoint = "list_orders")]
+pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
+    let result: Result<Vec<OrderSummary>, AppError> = async {
+        let (_, user) = signed_in()?;
+        Ok(super::server::list(&crate::state::pool()?, user).await?)
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/get_order` — field `id`. One of the signed-in user's orders; any other id
+/// (another user's included) is 404.
+#[server(prefix = "/api", endpoint = "get_order")]
+pub async fn get_order(id: i64) -> Result<Order, AppError> {
+    let result: Result<Order, AppError> = async {
+        let (_, user) = signed_in()?;
+        super::server::get(&crate::state::pool()?, user, id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// The field errors of an error, for inline display.
+pub fn field_errors(error: Option<&AppError>) -> Vec<FieldError> {
+    match error {
+        Some(AppError::InvalidFields(fields)) => fields.clone(),
+        _ => Vec::new(),
+    }
+}
