@@ -46,6 +46,8 @@ pub struct OrderSummary {
 /// Everything the billing page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillingData {
+    /// Who is signed in (the page greets them).
+    pub username: String,
     pub cart: Cart,
     /// The values to fill in: a refused submission's, else the last order's address.
     pub form: BillingForm,
@@ -99,7 +101,11 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
             tracing::error!(error = %e, "random number generator failed");
             AppError::Internal
         })?;
+        let username = crate::auth::server::username_of(&pool, user)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         Ok(BillingData {
+            username,
             cart: Cart { lines },
             form,
             error,

@@ -33,6 +33,7 @@ pub fn BillingPage() -> impl IntoView {
                 match page.await {
                     Ok(page) if page.cart.lines.is_empty() => {
                         view! {
+                            <Greeting username=page.username/>
                             <div class="card empty-cart">
                                 <p>"Your cart is empty, so there is nothing to pay for yet."</p>
                                 <a class="button" href="/">"Browse the catalog"</a>
@@ -42,6 +43,7 @@ pub fn BillingPage() -> impl IntoView {
                     }
                     Ok(page) => {
                         view! {
+                            <Greeting username=page.username/>
                             <div class="billing">
                                 <BillingFormView
                                     place
@@ -61,6 +63,15 @@ pub fn BillingPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn Greeting(username: String) -> impl IntoView {
+    view! {
+        <p class="greeting">
+            "Signed in as " <strong class="greeting__name">{username}</strong> "."
+        </p>
     }
 }
 
