@@ -13,6 +13,8 @@ pub mod money;
 pub mod orders;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -56,6 +58,8 @@ pub fn path_in(path: &str, pages: &[&str]) -> bool {
 
 /// The HTML document around the app (server only renders it; the client hydrates `<body>`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

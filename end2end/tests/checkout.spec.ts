@@ -71,11 +71,15 @@ test.describe('checkout with JavaScript', () => {
     await expect(page.getByTestId('summary-linen-notebook')).toContainText('× 1');
     await expect(page.getByTestId('summary-wool-throw')).toContainText('× 2');
     await expect(badge(page)).toHaveText('3');
+    // The server-rendered billing page hydrates too.
+    await page.reload();
+    await waitForHydration(page);
 
-    // A refused field is marked inline; what was typed stays.
+    // A refused field is marked inline; what was typed stays, without a page load.
     await fillAddress(page, 'SW1Y 4LE!');
     await page.getByRole('button', { name: 'Place order' }).click();
     await expect(page.getByTestId('billing-error')).toHaveText('Please correct the marked fields.');
+    await expect(page).toHaveURL(/\/billing$/);
     await expect(page.getByLabel('Postal code')).toHaveAttribute('aria-invalid', 'true');
     await expect(page.locator('#postal_code-error')).toHaveText("Postal codes use letters, digits, spaces and '-' only.");
     await expect(page.getByLabel('Full name')).toHaveValue('Ada Lovelace');

@@ -5,6 +5,7 @@ pub mod api_errors;
 pub mod config;
 pub mod db;
 pub mod guard;
+pub mod headers;
 pub mod seed;
 
 use std::future::IntoFuture;
@@ -83,10 +84,11 @@ async fn sessions_except_static(
 /// compression, body limit, cross-site refusal, session, private-page guard).
 pub fn router(state: AppState) -> Router {
     let store = state.sessions.clone();
+    let https = store.config().secure;
     let routes = route_list();
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
-    Router::new()
+    let router = Router::new()
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -103,7 +105,8 @@ pub fn router(state: AppState) -> Router {
             sessions_except_static,
         ))
         .layer(middleware::from_fn(sessions::reject_cross_site))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    headers::add(router, https)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }

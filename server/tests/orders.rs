@@ -44,6 +44,28 @@ async fn place(
     app.post(client, "/api/place_order", fields).await
 }
 
+async fn update_to_zero(app: &TestApp, client: &reqwest::Client, product: i64) {
+    let res = app
+        .post(
+            client,
+            "/api/update_cart_item",
+            &[("product_id", &product.to_string()), ("quantity", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(&app.state.pool)
@@ -338,6 +360,18 @@ async fn the_same_idempotency_key_places_one_order() {
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 1);
     assert_eq!(stock(&app, mug).await, mug_stock - 1, "stock taken once");
 
+    // The same (stale) form used again for new items is refused, not answered "placed".
+    add(&app, &client, mug, "1").await;
+    let res = place(&app, &client, &key).await;
+    assert_eq!(res.status(), 409);
+    let message = res.json_value().await["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("already used for order"), "{message}");
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 1);
+    update_to_zero(&app, &client, mug).await;
+
     // The key belongs to this user: bob using the same key gets his own order.
     let bob = signed_in(&app, "bob", "builder-bob-2026").await;
     add(&app, &bob, mug, "1").await;
@@ -437,16 +471,20 @@ async fn without_javascript_errors_come_back_with_the_values_and_success_confirm
         "typed values are kept: {html}"
     );
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 0);
-    // Without ?error the values stay but the errors are not repeated.
-    let html = client
-        .get(app.url("/billing"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains(r#"value="Alice Q. Liddell""#) && !html.contains("Please enter a city."));
+    // The draft belongs to that one round trip: a later visit starts afresh.
+    let html = page(&client, &app, "/billing").await;
+    assert!(!html.contains("Alice Q. Liddell") && !html.contains("Please enter a city."));
+
+    // An absurdly long field is refused the same way (the draft keeps only a little over
+    // the limit), not with a 500.
+    let long = "x".repeat(20_000);
+    let res = app
+        .post_html(&client, "/api/place_order", &form(&[("city", &long)]))
+        .await;
+    assert_eq!(res.headers()["location"], "/billing?error=invalid");
+    let html = page(&client, &app, "/billing?error=invalid").await;
+    assert!(html.contains("At most 100 characters, please."), "{html}");
+    assert!(!html.contains(&"x".repeat(102)));
 
     let res = app
         .post_html(

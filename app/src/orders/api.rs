@@ -81,14 +81,16 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
         let pool = crate::state::pool()?;
         let lines =
             crate::cart::server::lines(&pool, crate::cart::server::Owner::User(user)).await?;
-        let draft = match session.id() {
+        // A draft is only shown right after the refusal that left it; otherwise a
+        // returning customer gets the address of their last order.
+        let draft = match session.id().filter(|_| after_error) {
             Some(id) => super::server::load_draft(&pool, id)
                 .await?
                 .and_then(|json| serde_json::from_str::<Draft>(&json).ok()),
             None => None,
         };
         let (form, error) = match draft {
-            Some(d) => (d.form, after_error.then_some(d.error)),
+            Some(d) => (d.form, Some(d.error)),
             None => (
                 super::server::last_address(&pool, user)
                     .await?
@@ -154,12 +156,16 @@ pub async fn place_order(
         super::server::place(&pool, user, &address, key, now).await
     }
     .await;
-    let session = crate::session::session()?;
-    let pool = crate::state::pool()?;
+    let (Ok(session), Ok(pool)) = (crate::session::session(), crate::state::pool()) else {
+        return crate::error::respond(Err(AppError::Internal));
+    };
     match outcome {
         Ok(id) => {
+            // The order is committed: a failure to tidy up must not report it as failed.
             if let Some(sid) = session.id() {
-                super::server::delete_draft(&pool, sid).await?;
+                if let Err(e) = super::server::delete_draft(&pool, sid).await {
+                    tracing::warn!(error = %e, "could not delete a billing draft");
+                }
             }
             leptos_axum::redirect(&format!("/orders/{id}?placed=1"));
             Ok(id)
@@ -169,16 +175,28 @@ pub async fn place_order(
             Ok(0)
         }
         // A plain form post: keep what was typed with the session (not in the URL: it is
-        // an address) and go back to the form, which shows it with the errors.
+        // an address) and go back to the form, which shows it with the errors. Losing the
+        // draft only loses the convenience, so a failure to save it is logged, not shown.
         Err(error) if crate::forms::is_plain_form_post() => {
             if let Some(sid) = session.id() {
-                let draft = serde_json::to_string(&Draft {
-                    form,
+                let draft = Draft {
+                    form: form.bounded(),
                     error: error.clone(),
-                })
-                .map_err(|_| AppError::Internal)?;
-                let now = crate::state::app_state()?.sessions.now();
-                super::server::save_draft(&pool, sid, &draft, now).await?;
+                };
+                let saved = match serde_json::to_string(&draft) {
+                    Ok(json) => match crate::state::app_state() {
+                        Ok(state) => {
+                            super::server::save_draft(&pool, sid, &json, state.sessions.now())
+                                .await
+                                .map_err(|e| e.to_string())
+                        }
+                        Err(e) => Err(e.to_string()),
+                    },
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Err(e) = saved {
+                    tracing::warn!(error = %e, "could not keep a billing draft");
+                }
             }
             leptos_axum::redirect(&format!("/billing?error={}", error.code()));
             Ok(0)

@@ -29,6 +29,19 @@ pub async fn place(
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(id) = earlier {
+            // The same form again. If the cart is empty this is a double submit (or a
+            // retry after a lost answer): the same order. If the cart holds something, a
+            // stale form is being used for new items: refuse rather than say "placed".
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE user_id = ?")
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if waiting > 0 {
+                return Err(AppError::Conflict(format!(
+                    "This form was already used for order #{id}. Please reload the billing page to order what is in your cart now."
+                )));
+            }
             return Ok(id);
         }
     }
@@ -82,7 +95,8 @@ pub async fn place(
         "INSERT INTO order_items (order_id, product_id, name_at_purchase, unit_price_cents, quantity)
          SELECT ?1, p.id, p.name, p.price_cents, c.quantity
            FROM cart_items c JOIN products p ON p.id = c.product_id
-          WHERE c.user_id = ?2",
+          WHERE c.user_id = ?2
+          ORDER BY c.added_at, c.id",
     )
     .bind(order_id)
     .bind(user_id)

@@ -65,6 +65,22 @@ pub struct BillingForm {
     pub country: String,
 }
 
+impl BillingForm {
+    /// The form with every field cut to a little over its limit: enough to show the
+    /// value and its error again, never more than the draft store takes.
+    pub fn bounded(&self) -> BillingForm {
+        let cut = |v: &str, max: usize| v.chars().take(max + 1).collect::<String>();
+        BillingForm {
+            name: cut(&self.name, 100),
+            address_line1: cut(&self.address_line1, 200),
+            address_line2: cut(&self.address_line2, 200),
+            city: cut(&self.city, 100),
+            postal_code: cut(&self.postal_code, 16),
+            country: cut(&self.country, 2),
+        }
+    }
+}
+
 /// A billing address that passed every rule: trimmed, bounded, no control characters,
 /// a country the shop delivers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +90,16 @@ impl BillingAddress {
     pub fn get(&self) -> &BillingForm {
         &self.0
     }
+}
+
+/// Control characters, and the invisible format characters that can make text read
+/// differently from what it is (zero-width spaces and joiners, direction overrides, the
+/// byte-order mark, line and paragraph separators, soft hyphens).
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// Checks one text field: trimmed length in `1..=max` (or `0..=max` when optional) and
@@ -91,8 +117,10 @@ fn text(
         Some(format!("Please enter {what}."))
     } else if value.chars().count() > max {
         Some(format!("At most {max} characters, please."))
-    } else if value.chars().any(char::is_control) {
-        Some("Please use ordinary text (no control characters).".to_string())
+    } else if value.chars().any(is_invisible) {
+        Some("Please use ordinary text (no control or invisible characters).".to_string())
+    } else if !value.is_empty() && !value.chars().any(char::is_alphanumeric) {
+        Some("Please enter letters or digits.".to_string())
     } else {
         None
     };
@@ -237,6 +265,33 @@ mod tests {
             fields(&bad),
             ["name", "address_line2", "postal_code", "country"]
         );
+    }
+
+    #[test]
+    fn invisible_and_empty_looking_text_is_refused() {
+        for sneaky in [
+            "\u{200B}",
+            "Alice\u{202E}ecilA",
+            "\u{FEFF}Bob",
+            "line\u{2028}break",
+            "---",
+        ] {
+            let mut form = good();
+            form.name = sneaky.into();
+            assert_eq!(fields(&form), ["name"], "{sneaky:?}");
+        }
+        let mut form = good();
+        form.name = "Zoë O'Brien-Łukasiewicz 李".into();
+        assert!(form.validate().is_ok());
+    }
+
+    #[test]
+    fn drafts_keep_only_a_little_over_each_limit() {
+        let mut form = good();
+        form.city = "x".repeat(9000);
+        let kept = form.bounded();
+        assert_eq!(kept.city.chars().count(), 101);
+        assert_eq!(kept.validate().unwrap_err()[0].field, "city");
     }
 
     #[test]
