@@ -37,9 +37,7 @@ impl From<FormError> for AppError {
     fn from(e: FormError) -> Self {
         match e {
             FormError::Credentials => AppError::InvalidCredentials,
-            FormError::TooMany => AppError::TooManyRequests {
-                retry_after_secs: 60,
-            },
+            FormError::TooMany(retry_after_secs) => AppError::TooManyRequests { retry_after_secs },
             FormError::Internal => AppError::Internal,
             other => AppError::Invalid(other.message().to_string()),
         }

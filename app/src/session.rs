@@ -25,3 +25,15 @@ impl From<sessions::StoreError> for AppError {
         AppError::Internal
     }
 }
+
+/// The coarse network of the current client (an IPv4 /24 or IPv6 /64), as used for
+/// throttling; empty if unknown.
+pub fn client_network() -> String {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|ci| sessions::coarse_ip(ci.0.ip()))
+        })
+        .unwrap_or_default()
+}

@@ -13,6 +13,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: SqlitePool,
     pub sessions: SessionStore,
+    /// Sign-in and registration throttling (per process).
+    pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -131,6 +131,7 @@ pub async fn prepare(
         leptos_options,
         pool,
         sessions,
+        throttle: Default::default(),
     })
 }
 

@@ -73,3 +73,144 @@ async fn over_https_browsers_are_told_to_stay_on_https() {
         "max-age=63072000; includeSubDomains"
     );
 }
+
+async fn login_status(app: &TestApp, user: &str, password: &str) -> reqwest::Response {
+    app.login(&app.raw(), user, password).await
+}
+
+#[tokio::test]
+async fn failed_sign_ins_back_off_per_account_and_the_owner_gets_back_in_after_the_wait() {
+    let app = TestApp::spawn().await;
+    for _ in 0..5 {
+        let res = login_status(&app, "alice", "guessing-the-password").await;
+        assert_eq!(res.status(), 401);
+    }
+    // Now even the right password waits: answered at once, without checking it.
+    let res = login_status(&app, "alice", "wonderland-2026").await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(header(&res, "retry-after"), "60");
+    let body = res.json_value().await;
+    assert_eq!(body["error"], "too_many_requests");
+    assert_eq!(body["retry_after_secs"], 60);
+    // Unknown names are throttled exactly like real ones (nothing to enumerate).
+    for _ in 0..5 {
+        login_status(&app, "nobody-here", "guessing-the-password").await;
+    }
+    assert_eq!(
+        login_status(&app, "nobody-here", "whatever-password")
+            .await
+            .status(),
+        429
+    );
+    // Another account from the same network is not affected.
+    assert_eq!(
+        login_status(&app, "bob", "builder-bob-2026").await.status(),
+        200
+    );
+    // A plain form is sent back with the message instead.
+    let res = app
+        .post_html(
+            &app.raw(),
+            "/api/login",
+            &[("username", "alice"), ("password", "wonderland-2026")],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert!(header(&res, "location").starts_with("/login?error=too_many"));
+
+    // After the wait the owner gets in, and the count starts afresh.
+    app.clock.advance(61);
+    assert_eq!(
+        login_status(&app, "alice", "wonderland-2026")
+            .await
+            .status(),
+        200
+    );
+    for _ in 0..4 {
+        login_status(&app, "alice", "guessing-the-password").await;
+    }
+    assert_eq!(
+        login_status(&app, "alice", "wonderland-2026")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_wait_doubles_while_guessing_goes_on_and_never_exceeds_fifteen_minutes() {
+    let app = TestApp::spawn().await;
+    for _ in 0..5 {
+        login_status(&app, "alice", "guessing-the-password").await;
+    }
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        let res = login_status(&app, "alice", "guessing-the-password").await;
+        let wait: i64 = header(&res, "retry-after").parse().unwrap();
+        waits.push(wait);
+        app.clock.advance(wait);
+        // The next guess after the wait fails and doubles it.
+        assert_eq!(
+            login_status(&app, "alice", "guessing-the-password")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(waits, [60, 120, 240, 480, 900, 900]);
+    // The owner, after the last wait, still gets in.
+    let res = login_status(&app, "alice", "guessing-the-password").await;
+    app.clock
+        .advance(header(&res, "retry-after").parse().unwrap());
+    assert_eq!(
+        login_status(&app, "alice", "wonderland-2026")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn guessing_across_many_accounts_from_one_network_is_slowed() {
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        let res = login_status(&app, &format!("victim{i}"), "guessing-the-password").await;
+        assert_eq!(res.status(), 401, "attempt {i}");
+    }
+    let res = login_status(&app, "victim99", "guessing-the-password").await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(header(&res, "retry-after"), "60");
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_network() {
+    let app = TestApp::spawn().await;
+    let register = |name: String| {
+        let app = &app;
+        async move {
+            app.post(
+                &app.raw(),
+                "/api/register",
+                &[
+                    ("username", name.as_str()),
+                    ("password", "a-long-enough-password"),
+                    ("password_confirm", "a-long-enough-password"),
+                ],
+            )
+            .await
+        }
+    };
+    for i in 0..10 {
+        assert_eq!(register(format!("newbie{i}")).await.status(), 200);
+    }
+    let res = register("newbie10".into()).await;
+    assert_eq!(res.status(), 429);
+    assert_eq!(header(&res, "retry-after"), "3600");
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE username = 'newbie10'")
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+    app.clock.advance(3600);
+    assert_eq!(register("newbie10".into()).await.status(), 200);
+}

@@ -6,6 +6,8 @@ mod api;
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod throttle;
 pub mod validate;
 
 pub use api::*;

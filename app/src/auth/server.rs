@@ -3,6 +3,7 @@
 use sqlx::SqlitePool;
 
 use super::password::{hash_password, verify_password};
+use super::throttle;
 use super::validate::{FormError, Password, Username};
 use crate::error::AppError;
 
@@ -90,6 +91,13 @@ fn internal(e: impl Into<AppError>) -> FormError {
 /// come back as the same `FormError::Credentials`.
 pub async fn sign_in(username: &str, password: String, remember: bool) -> Result<(), FormError> {
     let state = crate::state::app_state().map_err(internal)?;
+    let now = state.sessions.now();
+    let account = throttle::account_key(username);
+    let network = throttle::network_key(&crate::session::client_network());
+    if let Some(wait) = state.throttle.wait(&[&account, &network], now) {
+        tracing::info!(retry_after_secs = wait, "sign-in throttled");
+        return Err(FormError::TooMany(wait));
+    }
     let user = match Username::parse(username) {
         Ok(u) => find_credentials(&state.pool, &u).await.map_err(internal)?,
         Err(_) => None,
@@ -101,6 +109,9 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     let ok = verify_password(password, stored).await.map_err(internal)?;
     match (ok, user_id) {
         (true, Some(id)) => {
+            // The network's count stays: one good account must not launder the failures
+            // of a client guessing at others.
+            state.throttle.clear(&account);
             let session = crate::session::session().map_err(internal)?;
             let sid = session.login(id, remember).await.map_err(internal)?;
             crate::cart::server::merge_guest_cart(&state.pool, sid, id)
@@ -110,6 +121,8 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         }
         _ => {
             tracing::info!("failed sign-in");
+            state.throttle.fail(&account, throttle::ACCOUNT_LIMIT, now);
+            state.throttle.fail(&network, throttle::NETWORK_LIMIT, now);
             Err(FormError::Credentials)
         }
     }
@@ -127,8 +140,15 @@ pub async fn register(
     }
     let password = Password::parse(password)?;
     let state = crate::state::app_state().map_err(internal)?;
-    let hash = hash_password(password).await.map_err(internal)?;
     let now = state.sessions.now();
+    // Every well-formed attempt counts, taken names included: that also limits probing
+    // which names exist.
+    let network = throttle::network_key(&crate::session::client_network());
+    state.throttle.register(&network, now).map_err(|wait| {
+        tracing::info!(retry_after_secs = wait, "registration throttled");
+        FormError::TooMany(wait)
+    })?;
+    let hash = hash_password(password).await.map_err(internal)?;
     let id = insert_user(&state.pool, &username, &hash, now)
         .await
         .map_err(internal)?

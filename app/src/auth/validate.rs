@@ -20,7 +20,8 @@ pub enum FormError {
     PasswordShort,
     PasswordLong,
     PasswordMismatch,
-    TooMany,
+    /// Throttled: wait this many seconds.
+    TooMany(u64),
     Internal,
 }
 
@@ -34,7 +35,7 @@ impl FormError {
         FormError::PasswordShort,
         FormError::PasswordLong,
         FormError::PasswordMismatch,
-        FormError::TooMany,
+        FormError::TooMany(60),
         FormError::Internal,
     ];
 
@@ -48,7 +49,7 @@ impl FormError {
             FormError::PasswordShort => "password_short",
             FormError::PasswordLong => "password_long",
             FormError::PasswordMismatch => "password_mismatch",
-            FormError::TooMany => "too_many",
+            FormError::TooMany(_) => "too_many",
             FormError::Internal => "internal",
         }
     }
@@ -70,7 +71,7 @@ impl FormError {
             }
             FormError::PasswordLong => "Passwords can have at most 128 characters.",
             FormError::PasswordMismatch => "The two passwords do not match.",
-            FormError::TooMany => "Too many attempts. Please wait a little and try again.",
+            FormError::TooMany(_) => "Too many attempts. Please wait a little and try again.",
             FormError::Internal => "Something went wrong on our side. Please try again.",
         }
     }
