@@ -2,6 +2,7 @@
 //!
 //! Compiled twice: with `ssr` into the server binary, with `hydrate` into the wasm.
 
+pub mod account;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
@@ -29,7 +30,8 @@ use leptos_router::{
 
 use components::{Header, NotFound};
 use pages::{
-    BillingPage, CartPage, CatalogPage, LoginPage, OrderPage, OrdersPage, ProductPage, RegisterPage,
+    AccountPage, BillingPage, CartPage, CatalogPage, LoginPage, OrderPage, OrdersPage, ProductPage,
+    RegisterPage,
 };
 
 /// Pages that need a signed-in user. The server answers an anonymous request for one
@@ -113,6 +115,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("orders") view=OrdersPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("orders"), ParamSegment("id"))
                         view=OrderPage

@@ -169,6 +169,31 @@ impl SessionHandle {
         Ok(())
     }
 
+    /// Ends one session of the signed-in user, named by its public handle. Ending the
+    /// current one is a logout. Returns whether a session ended (a handle of another
+    /// user's session ends nothing).
+    pub async fn end_session(&self, handle: &str) -> Result<bool, StoreError> {
+        let Some(s) = self.session() else {
+            return Ok(false);
+        };
+        let Some(user_id) = s.user_id else {
+            return Ok(false);
+        };
+        if s.handle == handle {
+            self.logout().await?;
+            return Ok(true);
+        }
+        let ended = self.store.delete_by_handle(user_id, handle).await?;
+        if let Some(id) = ended {
+            tracing::info!(
+                session = id.0,
+                user = user_id,
+                "session ended from another one"
+            );
+        }
+        Ok(ended.is_some())
+    }
+
     /// Ends every other session of the signed-in user. Returns how many ended.
     pub async fn end_other_sessions(&self) -> Result<u64, StoreError> {
         let Some(s) = self.session() else {

@@ -28,6 +28,9 @@ pub struct Session {
     pub user_agent: String,
     /// Coarse client address (see [`coarse_ip`]).
     pub ip: String,
+    /// The session's public name (32 hex digits, random): what the account page uses to
+    /// end one session. Not the token, not derived from it.
+    pub handle: String,
 }
 
 /// What the client told us about itself when the session was created.
@@ -57,7 +60,7 @@ pub enum StoreError {
 }
 
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
-                       absolute_expires_at, persistent, user_agent, ip";
+                       absolute_expires_at, persistent, user_agent, ip, handle";
 
 /// Sessions in SQLite. Cheap to clone (a pool handle, a clock and the policy).
 #[derive(Debug, Clone)]
@@ -100,12 +103,14 @@ impl SessionStore {
         meta: &ClientMeta,
     ) -> Result<(SessionToken, Session), StoreError> {
         let token = SessionToken::generate()?;
+        let handle = crate::token::random_hex::<16>()?;
         let now = self.now();
         let (idle, abs) = self.config.timeouts(persistent);
         let session = sqlx::query_as::<_, Session>(&format!(
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
-                                   idle_expires_at, absolute_expires_at, persistent, user_agent, ip)
-             VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                                   idle_expires_at, absolute_expires_at, persistent, user_agent, ip,
+                                   handle)
+             VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              RETURNING {COLUMNS}"
         ))
         .bind(&token.hash().0[..])
@@ -117,6 +122,7 @@ impl SessionStore {
         .bind(persistent)
         .bind(truncate(&meta.user_agent, 256))
         .bind(truncate(&meta.ip, 64))
+        .bind(handle)
         .fetch_one(&self.pool)
         .await?;
         Ok((token, session))
@@ -236,6 +242,24 @@ impl SessionStore {
             .await?
             .rows_affected();
         Ok(n)
+    }
+
+    /// Deletes the session of `user_id` with this handle. Returns it if it existed; a
+    /// handle of another user's session matches nothing.
+    pub async fn delete_by_handle(
+        &self,
+        user_id: i64,
+        handle: &str,
+    ) -> Result<Option<SessionId>, StoreError> {
+        Ok(
+            sqlx::query_scalar(
+                "DELETE FROM sessions WHERE user_id = ? AND handle = ? RETURNING id",
+            )
+            .bind(user_id)
+            .bind(handle)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
     }
 
     /// The live sessions of `user_id`, most recently used first.

@@ -25,6 +25,13 @@ pub struct TokenHash(pub [u8; 32]);
 #[error("the operating system's random number generator failed: {0}")]
 pub struct RandomError(getrandom::Error);
 
+/// `N` bytes from the OS CSPRNG as lowercase hex (public identifiers, not secrets).
+pub fn random_hex<const N: usize>() -> Result<String, RandomError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(RandomError)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 impl SessionToken {
     /// A fresh token from the operating system's CSPRNG.
     pub fn generate() -> Result<Self, RandomError> {

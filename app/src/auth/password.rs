@@ -60,6 +60,39 @@ pub async fn hash_password(password: Password) -> Result<String, AppError> {
         })
 }
 
+/// Whether a stored hash was made with other settings than today's (another algorithm,
+/// version or cost): it is re-hashed at the next successful sign-in.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let current = hasher();
+    let params = match Params::try_from(&parsed) {
+        Ok(p) => p,
+        Err(_) => return true,
+    };
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || parsed.version != Some(Version::V0x13 as u32)
+        || params.m_cost() != current.params().m_cost()
+        || params.t_cost() != current.params().t_cost()
+        || params.p_cost() != current.params().p_cost()
+}
+
+/// Hashes a password that was just verified against an outdated hash (it may predate
+/// today's policy, so it is not re-checked against it).
+pub async fn rehash(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            AppError::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
+}
+
 /// Checks `password` against `stored` (or, when the user does not exist, against the
 /// dummy hash, doing the same work and answering `false`).
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
@@ -114,6 +147,33 @@ mod tests {
             .await
             .unwrap();
         assert_ne!(phc, again);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_older_settings_are_marked_for_rehashing() {
+        let today = rehash("an old but fine password".into()).await.unwrap();
+        assert!(!needs_rehash(&today));
+        let old = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::encode_b64(&[7u8; 16]).unwrap())
+        .unwrap()
+        .to_string();
+        assert!(needs_rehash(&old));
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(M_COST_KIB, T_COST, P_COST, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::encode_b64(&[7u8; 16]).unwrap())
+        .unwrap()
+        .to_string();
+        assert!(needs_rehash(&argon2i));
+        assert!(needs_rehash("garbage"));
+        // Older hashes still verify.
+        assert!(verify_password("pw".into(), Some(old)).await.unwrap());
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use super::password::{hash_password, verify_password};
+use super::password::{hash_password, needs_rehash, rehash, verify_password};
 use super::throttle;
 use super::validate::{FormError, Password, Username};
 use crate::error::AppError;
@@ -106,9 +106,16 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         Some(u) => (Some(u.id), Some(u.password_hash)),
         None => (None, None),
     };
-    let ok = verify_password(password, stored).await.map_err(internal)?;
+    let outdated = stored.as_deref().is_some_and(needs_rehash);
+    let kept = outdated.then(|| password.clone());
+    let ok = verify_password(password, stored.clone())
+        .await
+        .map_err(internal)?;
     match (ok, user_id) {
         (true, Some(id)) => {
+            if let (Some(password), Some(old)) = (kept, stored) {
+                upgrade_hash(&state.pool, id, &old, password).await;
+            }
             // The network's count stays: one good account must not launder the failures
             // of a client guessing at others.
             state.throttle.clear(&account);
@@ -159,5 +166,111 @@ pub async fn register(
     crate::cart::server::merge_guest_cart(&state.pool, sid, id)
         .await
         .map_err(internal)?;
+    Ok(())
+}
+
+/// Re-hashes a password verified against an outdated hash with today's settings. Only if
+/// the stored hash is still the old one (a concurrent password change wins). A failure is
+/// logged and the sign-in goes on: the old hash still works.
+async fn upgrade_hash(pool: &SqlitePool, user_id: i64, old: &str, password: String) {
+    let result = async {
+        let new = rehash(password).await?;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+            .bind(new)
+            .bind(user_id)
+            .bind(old)
+            .execute(pool)
+            .await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => tracing::info!(user = user_id, "password re-hashed with current settings"),
+        Err(_) => tracing::warn!(
+            user = user_id,
+            "could not re-hash an outdated password hash"
+        ),
+    }
+}
+
+/// Why a password change was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeError {
+    WrongCurrent,
+    Form(FormError),
+    SameAsBefore,
+    TooMany(u64),
+    Internal,
+}
+
+/// Changes the signed-in user's password: checks the current one (throttled like a
+/// sign-in), applies the policy, stores the new hash, ends every other session of the
+/// user and gives this one a new token.
+pub async fn change_password(
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<(), ChangeError> {
+    let ierr = |e: AppError| {
+        let _ = e;
+        ChangeError::Internal
+    };
+    let state = crate::state::app_state().map_err(ierr)?;
+    let session = crate::session::session().map_err(ierr)?;
+    let user_id = session.user_id().ok_or(ChangeError::Internal)?;
+    if new != confirm {
+        return Err(ChangeError::Form(FormError::PasswordMismatch));
+    }
+    let new = Password::parse(new).map_err(ChangeError::Form)?;
+    if new.expose() == current {
+        return Err(ChangeError::SameAsBefore);
+    }
+    let now = state.sessions.now();
+    let name = username_of(&state.pool, user_id)
+        .await
+        .map_err(|e| ierr(e.into()))?
+        .ok_or(ChangeError::Internal)?;
+    let account = throttle::account_key(&name);
+    if let Some(wait) = state.throttle.wait(&[&account], now) {
+        return Err(ChangeError::TooMany(wait));
+    }
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_one(&state.pool)
+        .await
+        .map_err(|e| ierr(e.into()))?;
+    if !verify_password(current, Some(stored.clone()))
+        .await
+        .map_err(ierr)?
+    {
+        state.throttle.fail(&account, throttle::ACCOUNT_LIMIT, now);
+        return Err(ChangeError::WrongCurrent);
+    }
+    let hash = hash_password(new).await.map_err(ierr)?;
+    let changed = sqlx::query(
+        "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ? AND password_hash = ?",
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(user_id)
+    .bind(&stored)
+    .execute(&state.pool)
+    .await
+    .map_err(|e| ierr(e.into()))?
+    .rows_affected();
+    if changed != 1 {
+        // Changed concurrently by another request: let the user try again.
+        return Err(ChangeError::WrongCurrent);
+    }
+    let ended = session
+        .end_other_sessions()
+        .await
+        .map_err(|e| ierr(e.into()))?;
+    session.rotate().await.map_err(|e| ierr(e.into()))?;
+    tracing::info!(
+        user = user_id,
+        other_sessions_ended = ended,
+        "password changed"
+    );
     Ok(())
 }

@@ -20,13 +20,15 @@ pub enum FormError {
     PasswordShort,
     PasswordLong,
     PasswordMismatch,
+    CurrentPassword,
+    SamePassword,
     /// Throttled: wait this many seconds.
     TooMany(u64),
     Internal,
 }
 
 impl FormError {
-    const ALL: [FormError; 10] = [
+    const ALL: [FormError; 12] = [
         FormError::Credentials,
         FormError::UsernameLength,
         FormError::UsernameChars,
@@ -35,6 +37,8 @@ impl FormError {
         FormError::PasswordShort,
         FormError::PasswordLong,
         FormError::PasswordMismatch,
+        FormError::CurrentPassword,
+        FormError::SamePassword,
         FormError::TooMany(60),
         FormError::Internal,
     ];
@@ -49,6 +53,8 @@ impl FormError {
             FormError::PasswordShort => "password_short",
             FormError::PasswordLong => "password_long",
             FormError::PasswordMismatch => "password_mismatch",
+            FormError::CurrentPassword => "current_password",
+            FormError::SamePassword => "same_password",
             FormError::TooMany(_) => "too_many",
             FormError::Internal => "internal",
         }
@@ -71,6 +77,8 @@ impl FormError {
             }
             FormError::PasswordLong => "Passwords can have at most 128 characters.",
             FormError::PasswordMismatch => "The two passwords do not match.",
+            FormError::CurrentPassword => "Your current password is not right.",
+            FormError::SamePassword => "The new password must differ from the current one.",
             FormError::TooMany(_) => "Too many attempts. Please wait a little and try again.",
             FormError::Internal => "Something went wrong on our side. Please try again.",
         }

@@ -41,6 +41,7 @@ pub fn Header() -> impl IntoView {
                                         <div class="user-menu">
                                             <span class="user-menu__name" data-testid="signed-in-user">{user.username}</span>
                                             <a class="user-link" href="/orders">"Orders"</a>
+                                            <a class="user-link" href="/account">"Account"</a>
                                             <ActionForm action=auth.logout>
                                                 <button type="submit" class="button--ghost">"Sign out"</button>
                                             </ActionForm>

@@ -1,3 +1,4 @@
+mod account;
 mod billing;
 mod cart;
 mod catalog;
@@ -6,6 +7,7 @@ mod orders;
 mod product;
 mod register;
 
+pub use account::AccountPage;
 pub use billing::BillingPage;
 pub use cart::CartPage;
 pub use catalog::CatalogPage;

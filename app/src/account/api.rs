@@ -1,0 +1,113 @@
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One of the signed-in user's sessions, as the account page shows it. Holds the public
+/// handle, never the token, its hash or the row id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub handle: String,
+    pub device: String,
+    pub ip: String,
+    pub created: String,
+    pub last_seen: String,
+    pub current: bool,
+    pub remembered: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn signed_in() -> Result<(crate::session::SessionHandle, i64), AppError> {
+    let session = crate::session::session()?;
+    let user = session.user_id().ok_or(AppError::Unauthorized)?;
+    Ok((session, user))
+}
+
+/// `POST /api/list_sessions` — the signed-in user's live sessions, most recently used
+/// first, with `current` marking the one asking.
+#[server(prefix = "/api", endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    let result: Result<Vec<SessionInfo>, AppError> = async {
+        let (session, user) = signed_in()?;
+        let current = session.id();
+        let list = session.store().user_sessions(user).await?;
+        Ok(list
+            .into_iter()
+            .map(|s| SessionInfo {
+                current: Some(s.id) == current,
+                device: super::device::describe(&s.user_agent),
+                ip: s.ip,
+                created: crate::orders::server::format_time(s.created_at),
+                last_seen: crate::orders::server::format_time(s.last_seen_at),
+                remembered: s.persistent,
+                handle: s.handle,
+            })
+            .collect())
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/revoke_session` — field `handle` (from `list_sessions`). Ends that session
+/// of the signed-in user (ending the current one signs out) and answers whether it was
+/// the current one. A handle that is not one of the user's live sessions: 404.
+#[server(prefix = "/api", endpoint = "revoke_session")]
+pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
+    let result: Result<bool, AppError> = async {
+        let (session, _) = signed_in()?;
+        let current = session.session().map(|s| s.handle == handle) == Some(true);
+        if !session.end_session(&handle).await? {
+            return Err(AppError::NotFound);
+        }
+        if crate::forms::is_plain_form_post() {
+            leptos_axum::redirect(if current { "/" } else { "/account" });
+        }
+        Ok(current)
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/revoke_other_sessions` — ends every session of the signed-in user except
+/// this one; answers how many ended.
+#[server(prefix = "/api", endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    let result: Result<u64, AppError> = async {
+        let (session, _) = signed_in()?;
+        let ended = session.end_other_sessions().await?;
+        if crate::forms::is_plain_form_post() {
+            leptos_axum::redirect("/account");
+        }
+        Ok(ended)
+    }
+    .await;
+    crate::error::respond(result)
+}
+
+/// `POST /api/change_password` — fields `current_password`, `new_password`,
+/// `new_password_confirm`. Checks the current password (wrong: 422; repeated failures
+/// are throttled like sign-ins, 429), applies the password policy, stores the new hash,
+/// ends every other session of the user and rotates this session's token.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::auth::server::ChangeError;
+    use crate::auth::validate::FormError;
+    if crate::session::session()?.user_id().is_none() {
+        return crate::error::respond(Err(AppError::Unauthorized));
+    }
+    let outcome =
+        crate::auth::server::change_password(current_password, new_password, new_password_confirm)
+            .await
+            .map_err(|e| match e {
+                ChangeError::WrongCurrent => FormError::CurrentPassword,
+                ChangeError::SameAsBefore => FormError::SamePassword,
+                ChangeError::Form(f) => f,
+                ChangeError::TooMany(wait) => FormError::TooMany(wait),
+                ChangeError::Internal => FormError::Internal,
+            });
+    crate::forms::finish(outcome, "/account?changed=1", "/account", &[])
+}

@@ -1,0 +1,144 @@
+use leptos::html::Input;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use super::login::{clear_on_error, form_message};
+use crate::account::{
+    list_sessions, ChangePassword, RevokeOtherSessions, RevokeSession, SessionInfo,
+};
+use crate::error::AppError;
+
+/// `/account` — sign-in required. The user's sessions (end any one, or all the others)
+/// and the password change. Every control is a form: it works before the wasm loads.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let change = ServerAction::<ChangePassword>::new();
+    let sessions = Resource::new(
+        move || {
+            (
+                revoke.version().get(),
+                revoke_others.version().get(),
+                change.version().get(),
+            )
+        },
+        |_| list_sessions(),
+    );
+    // Ending the session in use signs out: start afresh with a full page load.
+    Effect::new(move |_| {
+        if let Some(Ok(true)) = revoke.value().get() {
+            let _ = window().location().set_href("/");
+        }
+    });
+    let query = use_query_map();
+    let changed = move || query.read().get("changed").is_some();
+    let ended = move || match revoke_others.value().get() {
+        Some(Ok(0)) => Some("There were no other sessions.".to_string()),
+        Some(Ok(1)) => Some("1 other session was signed out.".to_string()),
+        Some(Ok(n)) => Some(format!("{n} other sessions were signed out.")),
+        _ => None,
+    };
+    view! {
+        <Title text="Your account · Oxide & Oak"/>
+        <h1>"Your account"</h1>
+        <section class="card account-section">
+            <h2>"Where you are signed in"</h2>
+            <Show when=move || ended().is_some()>
+                <p class="notice" role="status">{ended}</p>
+            </Show>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => {
+                            view! {
+                                <ul class="session-list">
+                                    {list
+                                        .into_iter()
+                                        .map(|s| view! { <SessionRow session=s revoke/> })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::Unauthorized) => {
+                            view! { <Redirect path="/login?next=/account"/> }.into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=revoke_others>
+                <button type="submit" class="button--ghost">"Sign out all other sessions"</button>
+            </ActionForm>
+        </section>
+        <section class="card account-section">
+            <h2>"Change your password"</h2>
+            <Show when=changed>
+                <p class="notice" role="status">
+                    "Your password is changed. Every other session was signed out."
+                </p>
+            </Show>
+            <PasswordForm change/>
+        </section>
+    }
+}
+
+#[component]
+fn SessionRow(session: SessionInfo, revoke: ServerAction<RevokeSession>) -> impl IntoView {
+    let label = if session.current {
+        "Sign out here".to_string()
+    } else {
+        format!("Sign out {}", session.device)
+    };
+    view! {
+        <li class="session-row" data-testid="session-row" data-current=session.current.to_string()>
+            <div>
+                <strong>{session.device.clone()}</strong>
+                {session.current.then(|| view! { <span class="tag">"This device"</span> })}
+                {session.remembered.then(|| view! { <span class="tag tag--muted">"Kept signed in"</span> })}
+                <p class="muted">
+                    {format!("Network {} · signed in {} · last seen {}", session.ip, session.created, session.last_seen)}
+                </p>
+            </div>
+            <ActionForm action=revoke>
+                <input type="hidden" name="handle" value=session.handle/>
+                <button type="submit" class="button--ghost" aria-label=label>"Sign out"</button>
+            </ActionForm>
+        </li>
+    }
+}
+
+#[component]
+fn PasswordForm(change: ServerAction<ChangePassword>) -> impl IntoView {
+    let error = form_message(change.value());
+    let (current, new, confirm) = (
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+        NodeRef::<Input>::new(),
+    );
+    clear_on_error(change.value(), vec![current, new, confirm]);
+    view! {
+        <Show when=move || error().is_some()>
+            <p class="form-error" role="alert">{error}</p>
+        </Show>
+        <ActionForm action=change attr:class="form">
+            <label>
+                "Current password"
+                <input type="password" name="current_password" autocomplete="current-password" required node_ref=current/>
+            </label>
+            <label>
+                "New password"
+                <input type="password" name="new_password" autocomplete="new-password" required minlength="15" node_ref=new/>
+            </label>
+            <label>
+                "Repeat the new password"
+                <input type="password" name="new_password_confirm" autocomplete="new-password" required node_ref=confirm/>
+            </label>
+            <p class="hint">"At least 15 characters. Changing it signs out every other session."</p>
+            <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+        </ActionForm>
+    }
+}
