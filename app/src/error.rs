@@ -172,8 +172,16 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::MissingArg(name) => {
                 AppError::BadRequest(format!("Missing field: {name}"))
             }
+            // On the server, a body that cannot be decoded (invalid UTF-8, say) was sent
+            // by the caller; on the client, it is an answer that did not arrive intact.
+            ServerFnErrorErr::Deserialization(msg) => {
+                if cfg!(feature = "ssr") {
+                    AppError::BadRequest("Invalid request: the form could not be read.".into())
+                } else {
+                    AppError::Network(msg)
+                }
+            }
             ServerFnErrorErr::Request(msg)
-            | ServerFnErrorErr::Deserialization(msg)
             | ServerFnErrorErr::Serialization(msg)
             | ServerFnErrorErr::Response(msg) => AppError::Network(msg),
             ServerFnErrorErr::UnsupportedRequestMethod(msg) => AppError::BadRequest(msg),

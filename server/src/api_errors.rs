@@ -5,6 +5,9 @@
 //! [`AppError`] in such an answer and gives it its real status (400, 401, 422, 429 with
 //! `Retry-After`, ...), so bad input is never reported as a server fault.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use app::error::AppError;
 use axum::body::Body;
 use axum::extract::Request;
@@ -18,7 +21,30 @@ const SERVER_FN_ERROR_HEADER: &str = "serverfnerror";
 /// Error bodies are tiny; anything bigger is left alone.
 const MAX_ERROR_BODY: usize = 16 * 1024;
 
+/// Every registered server function path.
+fn api_paths() -> &'static HashSet<&'static str> {
+    static PATHS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path)
+            .collect()
+    })
+}
+
 pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
+    // An unknown name under /api is a plain 404 in our error format (the runtime would
+    // answer 400 with a paragraph about its own registration).
+    let path = req.uri().path();
+    if path.starts_with("/api/") && !api_paths().contains(path) {
+        let body = serde_json::to_vec(&AppError::NotFound).unwrap_or_default();
+        let mut res = Response::new(Body::from(body));
+        *res.status_mut() = StatusCode::NOT_FOUND;
+        res.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return res;
+    }
     let mut res = next.run(req).await;
     tidy_location(&mut res);
     // Only the runtime's default 500 is corrected; a status already chosen (a 4xx set by
