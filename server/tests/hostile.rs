@@ -114,6 +114,9 @@ async fn invalid_utf8_is_a_client_error() {
     assert_eq!(fingerprint(&app).await, before);
 }
 
+/// An endpoint, its form, and the statuses it may answer.
+type Check<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [u16]);
+
 #[tokio::test]
 async fn sql_in_every_text_field_is_just_text() {
     let app = TestApp::spawn().await;
@@ -129,7 +132,7 @@ async fn sql_in_every_text_field_is_just_text() {
     let before = fingerprint(&app).await;
     let client = app.browser();
     for attack in attacks {
-        let checks: [(&str, Vec<(&str, &str)>, &[u16]); 6] = [
+        let checks: [Check; 6] = [
             (
                 "/api/login",
                 vec![("username", attack), ("password", attack)],

@@ -125,12 +125,27 @@ pub async fn add(
     .bind(now)
     .bind(product_id)
     .execute(pool)
-    .await?
+    .await
+    .map_err(|e| session_gone(e, owner))?
     .rows_affected();
     if changed == 1 {
         Ok(())
     } else {
         Err(refusal(pool, owner, product_id, quantity).await?)
+    }
+}
+
+/// A guest's session deleted (signed out, ended elsewhere) while this request was under
+/// way: the foreign key refuses the write, so the cart cannot outlive its session. That
+/// is the caller's race, not a server fault.
+fn session_gone(e: sqlx::Error, owner: Owner) -> AppError {
+    match (&e, owner) {
+        (sqlx::Error::Database(db), Owner::Guest(_)) if db.is_foreign_key_violation() => {
+            AppError::Conflict(
+                "Your session ended while this was being saved. Please try again.".into(),
+            )
+        }
+        _ => e.into(),
     }
 }
 

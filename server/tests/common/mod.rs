@@ -164,6 +164,22 @@ impl TestApp {
             .unwrap()
     }
 
+    /// POSTs a form to `path` with this raw `Cookie` header and no jar.
+    pub async fn post_form_with_cookie(
+        &self,
+        path: &str,
+        cookie: impl Into<HeaderValueLike>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.raw
+            .post(self.url(path))
+            .header("cookie", cookie.into().0)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// GETs `path` with this raw `Cookie` header and no jar.
     pub async fn get_with_cookie(
         &self,
