@@ -6,7 +6,7 @@
 //! scripts, tests) are not browsers riding on a victim's cookies and pass.
 
 use axum::extract::Request;
-use axum::http::header::{HOST, ORIGIN};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,13 +14,23 @@ use axum::response::{IntoResponse, Response};
 /// The message a refused request gets.
 pub const REFUSAL: &str =
     "Cross-site request refused: this action can only be taken from the shop's own pages.";
+/// The refusal in the API's error format.
+pub const REFUSAL_JSON: &str = concat!(
+    r#"{"error":"forbidden","message":"#,
+    r#""Cross-site request refused: this action can only be taken from the shop's own pages."}"#
+);
 
 /// Refuses cross-site state-changing requests with 403; everything else passes.
 pub async fn reject_cross_site(req: Request, next: Next) -> Response {
     if !is_safe(req.method()) {
         if let Some(reason) = cross_site_reason(req.headers()) {
             tracing::warn!(method = %req.method(), path = %req.uri().path(), reason, "refused cross-site request");
-            return (StatusCode::FORBIDDEN, REFUSAL).into_response();
+            return (
+                StatusCode::FORBIDDEN,
+                [(CONTENT_TYPE, "application/json")],
+                REFUSAL_JSON,
+            )
+                .into_response();
         }
     }
     next.run(req).await
@@ -60,6 +70,14 @@ pub fn cross_site_reason(headers: &HeaderMap) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_refusal_is_the_api_error_format() {
+        assert_eq!(
+            REFUSAL_JSON,
+            format!(r#"{{"error":"forbidden","message":"{REFUSAL}"}}"#)
+        );
+    }
     use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
