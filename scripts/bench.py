@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Drives the release server with wrk and prints/writes the figures (see scripts/bench).
+
+Every figure that has a goal is a ratio of two runs taken minutes apart on the same
+machine, so it holds on a noisy shared machine where absolute numbers do not.
+"""
+import argparse
+import datetime
+import gzip
+import os
+import platform
+import re
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.request
+import urllib.parse
+
+SECS = int(os.environ.get("BENCH_SECS", "8"))
+CONNS = 16
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(base, path, form, cookie=None):
+    """POSTs a form; returns (status, headers, body)."""
+    data = urllib.parse.urlencode(form).encode()
+    req = urllib.request.Request(base + path, data=data, method="POST")
+    if cookie:
+        req.add_header("Cookie", f"sid={cookie}")
+    try:
+        with urllib.request.urlopen(req) as res:
+            return res.status, res.headers, res.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def token_from(headers):
+    for v in headers.get_all("Set-Cookie") or []:
+        m = re.match(r"sid=([A-Za-z0-9_-]{43});", v)
+        if m:
+            return m.group(1)
+    raise SystemExit(f"no session cookie in {headers}")
+
+
+LUA_DIR = tempfile.mkdtemp(prefix="bench-lua-")
+
+
+def lua(name, body):
+    path = os.path.join(LUA_DIR, name)
+    with open(path, "w") as f:
+        f.write(body)
+    return path
+
+
+def wrk(url, cookie=None, script=None, secs=SECS, conns=CONNS):
+    """Runs wrk; returns dict(rps, p50_ms, p99_ms, non2xx)."""
+    cmd = ["wrk", "-t2", f"-c{conns}", f"-d{secs}s", "--latency"]
+    if cookie:
+        cmd += ["-H", f"Cookie: sid={cookie}"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+    def ms(label):
+        m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def fmt(r):
+    return f"{r['rps']:.0f} req/s, p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms" + (
+        f" ({r['non2xx']} non-2xx)" if r["non2xx"] else "")
+
+
+def gz9(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    return len(raw), len(gzip.compress(raw, 9))
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = int(open("/proc/meminfo").readline().split()[1])
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    wrkv = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_kb // 1024 // 1024} GiB RAM, "
+            f"{platform.system()} {platform.release()}, {rustc}, {wrkv.split(' Copyright')[0]}; "
+            "wrk and the server share the same cores")
+
+
+def seed_sessions(db, n):
+    """Adds `n` live sessions of nobody to the sessions table, with SQL."""
+    con = sqlite3.connect(db, timeout=30)
+    now = int(time.time())
+    con.execute(
+        """WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
+           INSERT INTO sessions (token_hash, created_at, last_seen_at, idle_expires_at,
+                                 absolute_expires_at, handle)
+           SELECT randomblob(32), ?, ?, ? + 86400 * 300, ? + 86400 * 300, lower(hex(randomblob(16)))
+             FROM c""",
+        (n, now, now, now, now),
+    )
+    con.commit()
+    count = con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    con.close()
+    return count
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--site", required=True)
+    ap.add_argument("--out", default="docs/PERFORMANCE.md")
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="bench-")
+    db = os.path.join(tmp, "bench.db")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, LEPTOS_OUTPUT_NAME="shop", LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
+               LEPTOS_SITE_ROOT=args.site, DATABASE_URL=f"sqlite://{db}",
+               COOKIE_SECURE="false", RUST_LOG="error")
+    server = subprocess.Popen([args.server], env=env, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/").read()
+                break
+            except Exception:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not come up")
+        # Plenty of stock, so adds never run into it.
+        con = sqlite3.connect(db, timeout=30)
+        con.execute("UPDATE products SET stock = 1000000")
+        con.commit()
+        con.close()
+
+        status, headers, _ = post(base, "/api/login", {"username": "alice", "password": "wonderland-2026"})
+        assert status == 200, status
+        user = token_from(headers)
+        status, headers, _ = post(base, "/api/add_to_cart", {"product_id": "2", "quantity": "1"})
+        assert status == 200, status
+        guest = token_from(headers)
+        rows = []
+
+        def pair(label, url, script=None):
+            anon = wrk(url, cookie=guest if script else None, script=script)
+            signed = wrk(url, cookie=user, script=script)
+            print(f"{label}: anonymous {fmt(anon)}; signed in {fmt(signed)}")
+            rows.append((label, anon, signed))
+
+        print(f"warming up ({base})")
+        wrk(base + "/cart", cookie=user, secs=3)
+        pair("GET /cart", base + "/cart")
+        pair("GET / (catalog)", base + "/")
+        cart_lua = lua("cart.lua", """
+local n = 0
+request = function()
+  n = n + 1
+  local body
+  if n % 2 == 1 then
+    wrk.path = "/api/add_to_cart"; body = "product_id=1&quantity=1"
+  else
+    wrk.path = "/api/remove_cart_item"; body = "product_id=1"
+  end
+  return wrk.format("POST", wrk.path, {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+""")
+        pair("POST /api/add_to_cart (alternating with remove; anonymous = guest session)",
+             base + "/api/add_to_cart", script=cart_lua)
+
+        # Argon2 under load: /cart while 16 clients sign in continuously.
+        login_lua = lua("login.lua", """
+wrk.method = "POST"
+wrk.body = "username=alice&password=wonderland-2026"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+""")
+        rest = wrk(base + "/cart", cookie=user, conns=4)
+        logins = subprocess.Popen(["wrk", "-t1", "-c16", f"-d{SECS + 2}s", "--latency", "-s", login_lua,
+                                   base + "/api/login"], stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        busy = wrk(base + "/cart", cookie=user, conns=4)
+        login_out = logins.communicate()[0]
+        login_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", login_out).group(1))
+        print(f"GET /cart at rest: {fmt(rest)}; during 16 continuous sign-ins ({login_rps:.1f} sign-ins/s): {fmt(busy)}")
+
+        # Session lookup cost against the size of the sessions table.
+        small = seed_sessions(db, 1000)
+        lookup_small = wrk(base + "/api/current_user", cookie=user,
+                           script=lua("post.lua", 'wrk.method = "POST"\n'))
+        large = seed_sessions(db, 1_000_000 - small)
+        lookup_large = wrk(base + "/api/current_user", cookie=user,
+                           script=lua("post2.lua", 'wrk.method = "POST"\n'))
+        print(f"POST /api/current_user with {small} sessions: {fmt(lookup_small)}; with {large}: {fmt(lookup_large)}")
+
+        pkg = os.path.join(args.site, "pkg")
+        sizes = {name: gz9(os.path.join(pkg, name)) for name in sorted(os.listdir(pkg))
+                 if name.endswith((".wasm", ".js", ".css"))}
+        for name, (raw, gz) in sizes.items():
+            print(f"{name}: {raw} B raw, {gz} B gzip -9")
+    finally:
+        server.kill()
+        server.wait()
+
+    def ratio(a, b):
+        return a / b if b else float("nan")
+
+    lines = [
+        "# Performance",
+        "",
+        f"Measured {datetime.date.today().isoformat()} by `scripts/bench` on: {machine()}.",
+        f"Each run: wrk, 2 threads, {CONNS} connections, {SECS} s, against the release server",
+        "on loopback with a fresh SQLite database (demo data, alice signed in).",
+        "",
+        "Rerun: `scripts/bench` (builds the release site first; `BENCH_SECS=20 scripts/bench` for",
+        "longer runs). The figures with goals are ratios of runs taken back to back, so they",
+        "hold on a noisy machine; absolute numbers move with whatever else the machine does.",
+        "",
+        "## Cost of the session check (signed in ÷ anonymous; goal ≥ 0.90 for req/s)",
+        "",
+        "| request | anonymous | signed in | req/s ratio | p50 ratio | p99 ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, anon, signed in rows:
+        lines.append(
+            f"| {label} | {fmt(anon)} | {fmt(signed)} | {ratio(signed['rps'], anon['rps']):.2f} | "
+            f"{ratio(signed['p50'], anon['p50']):.2f} | {ratio(signed['p99'], anon['p99']):.2f} |")
+    lines += [
+        "",
+        "`GET /cart` anonymous renders the empty-cart page; signed in it renders alice's cart, so",
+        "the ratio includes the cart query as well as the session lookup.",
+        "",
+        "## Argon2 off the async workers (goal: p99 ratio ≤ 3)",
+        "",
+        "| GET /cart (4 connections) | at rest | during 16 continuous sign-ins | p99 ratio |",
+        "|---|---|---|---|",
+        f"| | {fmt(rest)} | {fmt(busy)} ({login_rps:.1f} sign-ins/s) | {ratio(busy['p99'], rest['p99']):.2f} |",
+        "",
+        "## Session lookup against table size (goal: ratio ≤ 1.5)",
+        "",
+        "| POST /api/current_user | 1 000 sessions | 1 000 000 sessions | p50 ratio | req/s ratio |",
+        "|---|---|---|---|---|",
+        f"| | {fmt(lookup_small)} | {fmt(lookup_large)} | {ratio(lookup_large['p50'], lookup_small['p50']):.2f} | "
+        f"{ratio(lookup_large['rps'], lookup_small['rps']):.2f} |",
+        "",
+        "## Download size of the release build (goal: wasm ≤ 150 KB gzip)",
+        "",
+        "| file | raw bytes | gzip -9 bytes |",
+        "|---|---|---|",
+    ]
+    for name, (raw, gz) in sizes.items():
+        lines.append(f"| `pkg/{name}` | {raw:,} | {gz:,} |")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
