@@ -173,6 +173,15 @@ def main():
 
         print(f"warming up ({base})")
         wrk(base + "/cart", cookie=user, secs=3)
+        # Session lookup cost against the size of the sessions table.
+        small = seed_sessions(db, 1000)
+        lookup_small = wrk(base + "/api/current_user", cookie=user,
+                           script=lua("post.lua", 'wrk.method = "POST"\n'))
+        large = seed_sessions(db, 1_000_000 - small)
+        lookup_large = wrk(base + "/api/current_user", cookie=user,
+                           script=lua("post2.lua", 'wrk.method = "POST"\n'))
+        print(f"POST /api/current_user with {small} sessions: {fmt(lookup_small)}; with {large}: {fmt(lookup_large)}")
+
         pair("GET /cart", base + "/cart")
         pair("GET / (catalog)", base + "/")
         cart_lua = lua("cart.lua", """
@@ -185,7 +194,10 @@ request = function()
   else
     wrk.path = "/api/remove_cart_item"; body = "product_id=1"
   end
-  return wrk.format("POST", wrk.path, {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+  -- wrk.format does not add the -H headers by itself: copy them (the session cookie).
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  return wrk.format("POST", wrk.path, headers, body)
 end
 """)
         pair("POST /api/add_to_cart (alternating with remove; anonymous = guest session)",
@@ -205,15 +217,6 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
         login_out = logins.communicate()[0]
         login_rps = float(re.search(r"Requests/sec:\s+([\d.]+)", login_out).group(1))
         print(f"GET /cart at rest: {fmt(rest)}; during 16 continuous sign-ins ({login_rps:.1f} sign-ins/s): {fmt(busy)}")
-
-        # Session lookup cost against the size of the sessions table.
-        small = seed_sessions(db, 1000)
-        lookup_small = wrk(base + "/api/current_user", cookie=user,
-                           script=lua("post.lua", 'wrk.method = "POST"\n'))
-        large = seed_sessions(db, 1_000_000 - small)
-        lookup_large = wrk(base + "/api/current_user", cookie=user,
-                           script=lua("post2.lua", 'wrk.method = "POST"\n'))
-        print(f"POST /api/current_user with {small} sessions: {fmt(lookup_small)}; with {large}: {fmt(lookup_large)}")
 
         pkg = os.path.join(args.site, "pkg")
         sizes = {name: gz9(os.path.join(pkg, name)) for name in sorted(os.listdir(pkg))
