@@ -15,6 +15,8 @@ pub struct AppState {
     pub sessions: SessionStore,
     /// Sign-in and registration throttling (per process).
     pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
+    /// Usernames of signed-in users (see `auth::server::NameCache`).
+    pub names: std::sync::Arc<crate::auth::server::NameCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -132,6 +132,7 @@ pub async fn prepare(
         pool,
         sessions,
         throttle: Default::default(),
+        names: Default::default(),
     })
 }
 

@@ -69,12 +69,7 @@ pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let Some(user_id) = session.user_id() else {
         return Ok(None);
     };
-    let pool = crate::state::pool()?;
-    let name = crate::error::respond(
-        super::server::username_of(&pool, user_id)
-            .await
-            .map_err(AppError::from),
-    )?;
+    let name = crate::error::respond(super::server::display_name(user_id).await)?;
     Ok(name.map(|username| UserInfo { username }))
 }
 

@@ -64,6 +64,37 @@ pub async fn username_of(pool: &SqlitePool, user_id: i64) -> Result<Option<Strin
         .await
 }
 
+/// Usernames by user id, so pages for a signed-in user do not ask the database for the
+/// name on every request. Names never change (there is no rename), and a deleted user's
+/// sessions go with it, so an entry cannot go stale. Bounded: emptied when full.
+#[derive(Debug, Default)]
+pub struct NameCache(std::sync::RwLock<std::collections::HashMap<i64, String>>);
+
+const NAME_CACHE_MAX: usize = 10_000;
+
+/// The name of `user_id`, from the cache or the database.
+pub async fn display_name(user_id: i64) -> Result<Option<String>, AppError> {
+    let state = crate::state::app_state()?;
+    if let Some(name) = state
+        .names
+        .0
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&user_id)
+    {
+        return Ok(Some(name.clone()));
+    }
+    let name = username_of(&state.pool, user_id).await?;
+    if let Some(name) = &name {
+        let mut map = state.names.0.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= NAME_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(user_id, name.clone());
+    }
+    Ok(name)
+}
+
 /// Creates a user with this password unless the name exists (used by the demo seed).
 pub async fn ensure_user(
     pool: &SqlitePool,
@@ -226,9 +257,9 @@ pub async fn change_password(
         return Err(ChangeError::SameAsBefore);
     }
     let now = state.sessions.now();
-    let name = username_of(&state.pool, user_id)
+    let name = display_name(user_id)
         .await
-        .map_err(|e| ierr(e.into()))?
+        .map_err(ierr)?
         .ok_or(ChangeError::Internal)?;
     let account = throttle::account_key(&name);
     if let Some(wait) = state.throttle.wait(&[&account], now) {

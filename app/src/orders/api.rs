@@ -103,7 +103,7 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
             tracing::error!(error = %e, "random number generator failed");
             AppError::Internal
         })?;
-        let username = crate::auth::server::username_of(&pool, user)
+        let username = crate::auth::server::display_name(user)
             .await?
             .ok_or(AppError::Unauthorized)?;
         Ok(BillingData {
