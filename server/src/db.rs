@@ -34,6 +34,9 @@ pub async fn connect_and_migrate(url: &str) -> Result<SqlitePool, DbError> {
     // An in-memory database exists once per connection: keep exactly one.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let pool = SqlitePoolOptions::new()
+        // sqlx pings every connection before lending it by default: a round trip to the
+        // connection's worker thread per query, pointless for a local file.
+        .test_before_acquire(false)
         .max_connections(if in_memory { 1 } else { 8 })
         .min_connections(if in_memory { 1 } else { 0 })
         .idle_timeout(if in_memory {
