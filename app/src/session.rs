@@ -26,7 +26,7 @@ impl From<sessions::StoreError> for AppError {
     }
 }
 
-/// The coarse network of the current client (an IPv4 /24 or IPv6 /64), as used for
+/// The coarse network of the current client (an IPv4 /24 or IPv6 /48), as used for
 /// throttling; empty if unknown.
 pub fn client_network() -> String {
     use_context::<Parts>()

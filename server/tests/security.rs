@@ -214,3 +214,21 @@ async fn registrations_are_limited_per_network() {
     app.clock.advance(3600);
     assert_eq!(register("newbie10".into()).await.status(), 200);
 }
+
+#[tokio::test]
+async fn guesses_sent_in_parallel_cannot_slip_past_the_count() {
+    let app = TestApp::spawn().await;
+    let guesses = (0..30).map(|i| {
+        let app = &app;
+        async move {
+            login_status(app, "alice", &format!("parallel-guess-{i:04}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((verified, refused), (5, 25), "{statuses:?}");
+}

@@ -44,20 +44,26 @@ fn dummy_hash() -> &'static str {
 /// Hashes running at once. Each takes a core for tens of milliseconds and 19 MiB: a flood
 /// of sign-ins queues here (on the async side, costing nothing) instead of taking every
 /// core from the requests around it. Half the cores, at least one.
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+fn hashing_slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = OnceLock::new();
     SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        tokio::sync::Semaphore::new((cores / 2).max(1))
+        std::sync::Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1)))
     })
 }
 
-/// Runs argon2 work on the blocking pool, at most `hashing_slots` at a time.
+/// Runs argon2 work on the blocking pool, at most `hashing_slots` at a time. The slot
+/// travels with the blocking task, so a request dropped mid-hash (client gone) cannot
+/// free it while the hash still runs.
 async fn off_the_workers<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, tokio::task::JoinError> {
-    let _slot = hashing_slots().acquire().await.ok();
-    tokio::task::spawn_blocking(work).await
+    let slot = hashing_slots().clone().acquire_owned().await.ok();
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
 }
 
 /// Computes the dummy hash now (at start-up) rather than on the first failed login.

@@ -123,15 +123,22 @@ fn internal(e: impl Into<AppError>) -> FormError {
 pub async fn sign_in(username: &str, password: String, remember: bool) -> Result<(), FormError> {
     let state = crate::state::app_state().map_err(internal)?;
     let now = state.sessions.now();
-    let account = throttle::account_key(username);
+    let parsed = Username::parse(username).ok();
+    // Names that cannot exist get no account key (nothing to protect, and the map stays
+    // bounded by real-looking names); the network key still counts them.
+    let account = parsed.as_ref().map(|u| throttle::account_key(u.as_str()));
     let network = throttle::network_key(&crate::session::client_network());
-    if let Some(wait) = state.throttle.wait(&[&account, &network], now) {
+    let mut keys = vec![(network.as_str(), throttle::NETWORK_LIMIT)];
+    if let Some(account) = &account {
+        keys.push((account.as_str(), throttle::ACCOUNT_LIMIT));
+    }
+    if let Err(wait) = state.throttle.attempt(&keys, now) {
         tracing::info!(retry_after_secs = wait, "sign-in throttled");
         return Err(FormError::TooMany(wait));
     }
-    let user = match Username::parse(username) {
-        Ok(u) => find_credentials(&state.pool, &u).await.map_err(internal)?,
-        Err(_) => None,
+    let user = match &parsed {
+        Some(u) => find_credentials(&state.pool, u).await.map_err(internal)?,
+        None => None,
     };
     let (user_id, stored) = match user {
         Some(u) => (Some(u.id), Some(u.password_hash)),
@@ -142,28 +149,40 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     let ok = verify_password(password, stored.clone())
         .await
         .map_err(internal)?;
-    match (ok, user_id) {
-        (true, Some(id)) => {
-            if let (Some(password), Some(old)) = (kept, stored) {
-                upgrade_hash(&state.pool, id, &old, password).await;
-            }
-            // The network's count stays: one good account must not launder the failures
-            // of a client guessing at others.
-            state.throttle.clear(&account);
-            let session = crate::session::session().map_err(internal)?;
-            let sid = session.login(id, remember).await.map_err(internal)?;
-            crate::cart::server::merge_guest_cart(&state.pool, sid, id)
-                .await
-                .map_err(internal)?;
-            Ok(())
-        }
-        _ => {
-            tracing::info!("failed sign-in");
-            state.throttle.fail(&account, throttle::ACCOUNT_LIMIT, now);
-            state.throttle.fail(&network, throttle::NETWORK_LIMIT, now);
-            Err(FormError::Credentials)
-        }
+    let (true, Some(id), Some(stored)) = (ok, user_id, stored) else {
+        tracing::info!("failed sign-in"); // already counted by `attempt`
+        return Err(FormError::Credentials);
+    };
+    state
+        .throttle
+        .succeeded(account.as_deref(), &network, throttle::NETWORK_LIMIT);
+    let verified = match kept {
+        Some(password) => upgrade_hash(&state.pool, id, &stored, password).await,
+        None => stored,
+    };
+    let session = crate::session::session().map_err(internal)?;
+    let sid = session.login(id, remember).await.map_err(internal)?;
+    // A password change that landed while this sign-in was being checked must win: if
+    // the hash is no longer the one verified, the new session goes again. (If the change
+    // lands after this check, it ends this session with all the others.)
+    let now_stored: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&state.pool)
+            .await
+            .map_err(internal)?;
+    if now_stored.as_deref() != Some(verified.as_str()) {
+        tracing::info!(
+            user = id,
+            "password changed during sign-in: session dropped"
+        );
+        session.logout().await.map_err(internal)?;
+        return Err(FormError::Credentials);
     }
+    crate::cart::server::merge_guest_cart(&state.pool, sid, id)
+        .await
+        .map_err(internal)?;
+    Ok(())
 }
 
 /// Creates an account and signs it in.
@@ -202,25 +221,35 @@ pub async fn register(
 
 /// Re-hashes a password verified against an outdated hash with today's settings. Only if
 /// the stored hash is still the old one (a concurrent password change wins). A failure is
-/// logged and the sign-in goes on: the old hash still works.
-async fn upgrade_hash(pool: &SqlitePool, user_id: i64, old: &str, password: String) {
+/// logged and the sign-in goes on: the old hash still works. Returns the hash now expected
+/// in the row.
+async fn upgrade_hash(pool: &SqlitePool, user_id: i64, old: &str, password: String) -> String {
     let result = async {
         let new = rehash(password).await?;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
-            .bind(new)
-            .bind(user_id)
-            .bind(old)
-            .execute(pool)
-            .await?;
-        Ok::<_, AppError>(())
+        let changed =
+            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+                .bind(&new)
+                .bind(user_id)
+                .bind(old)
+                .execute(pool)
+                .await?
+                .rows_affected();
+        Ok::<_, AppError>((changed == 1).then_some(new))
     }
     .await;
     match result {
-        Ok(()) => tracing::info!(user = user_id, "password re-hashed with current settings"),
-        Err(_) => tracing::warn!(
-            user = user_id,
-            "could not re-hash an outdated password hash"
-        ),
+        Ok(Some(new)) => {
+            tracing::info!(user = user_id, "password re-hashed with current settings");
+            new
+        }
+        Ok(None) => old.to_string(),
+        Err(_) => {
+            tracing::warn!(
+                user = user_id,
+                "could not re-hash an outdated password hash"
+            );
+            old.to_string()
+        }
     }
 }
 
@@ -262,7 +291,10 @@ pub async fn change_password(
         .map_err(ierr)?
         .ok_or(ChangeError::Internal)?;
     let account = throttle::account_key(&name);
-    if let Some(wait) = state.throttle.wait(&[&account], now) {
+    if let Err(wait) = state
+        .throttle
+        .attempt(&[(account.as_str(), throttle::ACCOUNT_LIMIT)], now)
+    {
         return Err(ChangeError::TooMany(wait));
     }
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
@@ -274,9 +306,9 @@ pub async fn change_password(
         .await
         .map_err(ierr)?
     {
-        state.throttle.fail(&account, throttle::ACCOUNT_LIMIT, now);
-        return Err(ChangeError::WrongCurrent);
+        return Err(ChangeError::WrongCurrent); // already counted by `attempt`
     }
+    state.throttle.clear(&account);
     let hash = hash_password(new).await.map_err(ierr)?;
     let changed = sqlx::query(
         "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ? AND password_hash = ?",

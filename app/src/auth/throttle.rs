@@ -34,6 +34,8 @@ pub const QUIET_RESET_SECS: i64 = 60 * 60;
 pub const REGISTRATIONS_PER_HOUR: u32 = 10;
 /// Entries kept before stale ones are pruned (bounds memory under a flood of names).
 const PRUNE_ABOVE: usize = 10_000;
+/// Hard bound: past it, only keys that are blocked right now are kept.
+const HARD_CAP: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Failures {
@@ -77,11 +79,59 @@ impl Throttle {
             .map(|w| w as u64)
     }
 
+    /// Starts an attempt for `keys` (each with its limit): `Err(wait)` if one of them must
+    /// wait; otherwise the attempt is counted as a failure of every key at once, under the
+    /// same lock as the check, so attempts sent in parallel cannot all slip past it. A
+    /// successful attempt takes its count back with [`Throttle::succeeded`].
+    pub fn attempt(&self, keys: &[(&str, u32)], now: i64) -> Result<(), u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = keys
+            .iter()
+            .filter_map(|(k, _)| map.get(*k))
+            .map(|f| f.blocked_until - now)
+            .filter(|w| *w > 0)
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait as u64);
+        }
+        for (key, limit) in keys {
+            Self::fail_locked(&mut map, key, *limit, now);
+        }
+        Ok(())
+    }
+
+    /// Takes back a successful attempt: the account's failures are forgotten; the
+    /// network keeps its earlier ones (one good account must not launder the failures of
+    /// a client guessing at others) but not this attempt's.
+    pub fn succeeded(&self, account: Option<&str>, network: &str, network_limit: u32) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(account) = account {
+            map.remove(account);
+        }
+        if let Some(f) = map.get_mut(network) {
+            f.count = f.count.saturating_sub(1);
+            if f.count < network_limit {
+                f.blocked_until = 0;
+            }
+        }
+    }
+
     /// Records a failed attempt for `key`; from the `limit`-th failure on it must wait.
     pub fn fail(&self, key: &str, limit: u32, now: i64) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        Self::fail_locked(&mut map, key, limit, now);
+    }
+
+    fn fail_locked(map: &mut HashMap<String, Failures>, key: &str, limit: u32, now: i64) {
         if map.len() > PRUNE_ABOVE {
             map.retain(|_, f| now - f.last_at < QUIET_RESET_SECS || f.blocked_until > now);
+            if map.len() > HARD_CAP {
+                map.retain(|_, f| f.blocked_until > now);
+            }
+            if map.len() > HARD_CAP {
+                tracing::warn!("sign-in throttle full of blocked keys: forgetting them");
+                map.clear();
+            }
         }
         let f = map.entry(key.to_string()).or_default();
         if now - f.last_at >= QUIET_RESET_SECS {
@@ -162,6 +212,29 @@ mod tests {
         assert!(t.wait(&["k"], T + 4000).is_some());
         t.clear("k");
         assert_eq!(t.wait(&["k"], T + 4000), None);
+    }
+
+    #[test]
+    fn parallel_attempts_cannot_all_pass_the_check() {
+        let t = Throttle::default();
+        let keys = [("user:alice", ACCOUNT_LIMIT), ("net:a", NETWORK_LIMIT)];
+        // 300 attempts arrive before any has been verified: only 5 get through.
+        let passed = (0..300).filter(|_| t.attempt(&keys, T).is_ok()).count();
+        assert_eq!(passed, 5);
+        // A success takes its own count back, and only its own.
+        let t = Throttle::default();
+        for _ in 0..3 {
+            t.attempt(&keys, T).unwrap();
+        }
+        t.succeeded(Some("user:alice"), "net:a", NETWORK_LIMIT);
+        assert_eq!(t.wait(&["user:alice"], T), None);
+        for _ in 0..(NETWORK_LIMIT - 2) {
+            t.attempt(&[("net:a", NETWORK_LIMIT)], T).unwrap();
+        }
+        assert!(
+            t.attempt(&[("net:a", NETWORK_LIMIT)], T).is_err(),
+            "2 + 18 = 20"
+        );
     }
 
     #[test]
