@@ -37,3 +37,10 @@ pub fn client_network() -> String {
         })
         .unwrap_or_default()
 }
+
+/// The current session and its user, or `Unauthorized` for an anonymous request.
+pub fn signed_in() -> Result<(SessionHandle, i64), AppError> {
+    let session = session()?;
+    let user = session.user_id().ok_or(AppError::Unauthorized)?;
+    Ok((session, user))
+}

@@ -62,14 +62,7 @@ async fn the_list_shows_a_users_own_sessions_and_never_a_secret() {
     // Bob sees only his own.
     assert_eq!(sessions(&app, &bob).await.as_array().unwrap().len(), 1);
     // The page lists them too.
-    let html = laptop
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&laptop, &app, "/account").await;
     assert!(
         html.contains("Safari on iOS") && html.contains("This device"),
         "{html}"

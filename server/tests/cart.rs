@@ -45,14 +45,7 @@ async fn the_first_add_creates_the_guest_session() {
     assert!(set_cookies(res.headers()).is_empty());
     assert_eq!(res.text().await.unwrap(), r#"{"count":3}"#);
     assert_eq!(app.session_count().await, 1);
-    let html = client
-        .get(app.url("/cart"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&client, &app, "/cart").await;
     assert!(
         html.contains("Stoneware Mug") && html.contains("$72.00"),
         "{html}"
@@ -312,14 +305,7 @@ async fn plain_form_posts_return_to_the_page() {
         .unwrap();
     assert!(!page.contains("555 0100"), "{page}");
     assert!(page.contains("That could not be done"));
-    let html = client
-        .get(app.url("/cart"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&client, &app, "/cart").await;
     assert!(
         html.contains(r#"data-testid="cart-count" aria-live="polite">2<"#)
             || html.contains(">2</span>"),

@@ -16,14 +16,7 @@ async fn search_filters_by_name_case_insensitively() {
     let app = TestApp::spawn().await;
     let client = app.raw();
     for q in ["kettle", "KETTLE", "Copper%20K"] {
-        let html = client
-            .get(app.url(&format!("/?q={q}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = get_html(&client, &app, &format!("/?q={q}")).await;
         assert_eq!(card_order(&html), vec!["copper-kettle"], "{q}");
         assert!(html.contains(r#"name="q""#));
     }

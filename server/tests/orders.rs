@@ -55,17 +55,6 @@ async fn update_to_zero(app: &TestApp, client: &reqwest::Client, product: i64) {
     assert_eq!(res.status(), 200);
 }
 
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
-    client
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(&app.state.pool)
@@ -161,14 +150,7 @@ async fn placing_an_order_records_it_takes_the_stock_and_empties_the_cart() {
     assert_eq!(list[0]["id"], id);
     assert_eq!(list[0]["item_count"], 3);
     assert_eq!(list[0]["total_cents"], expected);
-    let html = client
-        .get(app.url("/orders"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&client, &app, "/orders").await;
     assert!(html.contains(&format!("/orders/{id}")), "{html}");
 
     // Prices are the ones paid, whatever the catalog says later.
@@ -456,14 +438,7 @@ async fn without_javascript_errors_come_back_with_the_values_and_success_confirm
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap().to_string();
     assert_eq!(location, "/billing?error=invalid", "no address in the URL");
-    let html = client
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&client, &app, &location).await;
     assert!(html.contains("Please correct the marked fields."), "{html}");
     assert!(html.contains("Please enter a city."), "{html}");
     assert!(
@@ -472,7 +447,7 @@ async fn without_javascript_errors_come_back_with_the_values_and_success_confirm
     );
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 0);
     // The draft belongs to that one round trip: a later visit starts afresh.
-    let html = page(&client, &app, "/billing").await;
+    let html = get_html(&client, &app, "/billing").await;
     assert!(!html.contains("Alice Q. Liddell") && !html.contains("Please enter a city."));
 
     // An absurdly long field is refused the same way (the draft keeps only a little over
@@ -482,7 +457,7 @@ async fn without_javascript_errors_come_back_with_the_values_and_success_confirm
         .post_html(&client, "/api/place_order", &form(&[("city", &long)]))
         .await;
     assert_eq!(res.headers()["location"], "/billing?error=invalid");
-    let html = page(&client, &app, "/billing?error=invalid").await;
+    let html = get_html(&client, &app, "/billing?error=invalid").await;
     assert!(html.contains("At most 100 characters, please."), "{html}");
     assert!(!html.contains(&"x".repeat(102)));
 
@@ -515,13 +490,6 @@ async fn without_javascript_errors_come_back_with_the_values_and_success_confirm
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM billing_drafts").await, 0);
     // The next visit to billing offers the address of the last order.
     add(&app, &client, mug, "1").await;
-    let html = client
-        .get(app.url("/billing"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_html(&client, &app, "/billing").await;
     assert!(html.contains(r#"value="1 Rabbit Hole""#), "{html}");
 }

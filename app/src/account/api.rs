@@ -16,19 +16,12 @@ pub struct SessionInfo {
     pub remembered: bool,
 }
 
-#[cfg(feature = "ssr")]
-fn signed_in() -> Result<(crate::session::SessionHandle, i64), AppError> {
-    let session = crate::session::session()?;
-    let user = session.user_id().ok_or(AppError::Unauthorized)?;
-    Ok((session, user))
-}
-
 /// `POST /api/list_sessions` — the signed-in user's live sessions, most recently used
 /// first, with `current` marking the one asking.
 #[server(prefix = "/api", endpoint = "list_sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     let result: Result<Vec<SessionInfo>, AppError> = async {
-        let (session, user) = signed_in()?;
+        let (session, user) = crate::session::signed_in()?;
         let current = session.id();
         let list = session.store().user_sessions(user).await?;
         Ok(list
@@ -54,7 +47,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
 #[server(prefix = "/api", endpoint = "revoke_session")]
 pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
     let result: Result<bool, AppError> = async {
-        let (session, _) = signed_in()?;
+        let (session, _) = crate::session::signed_in()?;
         let current = session.session().map(|s| s.handle == handle) == Some(true);
         if !session.end_session(&handle).await? {
             return Err(AppError::NotFound);
@@ -73,7 +66,7 @@ pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
 #[server(prefix = "/api", endpoint = "revoke_other_sessions")]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
     let result: Result<u64, AppError> = async {
-        let (session, _) = signed_in()?;
+        let (session, _) = crate::session::signed_in()?;
         let ended = session.end_other_sessions().await?;
         if crate::forms::is_plain_form_post() {
             leptos_axum::redirect("/account");

@@ -65,19 +65,12 @@ struct Draft {
     error: AppError,
 }
 
-#[cfg(feature = "ssr")]
-fn signed_in() -> Result<(crate::session::SessionHandle, i64), AppError> {
-    let session = crate::session::session()?;
-    let user = session.user_id().ok_or(AppError::Unauthorized)?;
-    Ok((session, user))
-}
-
 /// `POST /api/billing_page` — the signed-in user's cart, the form's values and a fresh
 /// idempotency key. With `after_error`, also why the last plain-form submission was refused.
 #[server(prefix = "/api", endpoint = "billing_page")]
 pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
     let result: Result<BillingData, AppError> = async {
-        let (session, user) = signed_in()?;
+        let (session, user) = crate::session::signed_in()?;
         let pool = crate::state::pool()?;
         let lines =
             crate::cart::server::lines(&pool, crate::cart::server::Owner::User(user)).await?;
@@ -147,7 +140,7 @@ pub async fn place_order(
         country,
     };
     let outcome: Result<i64, AppError> = async {
-        let (_, user) = signed_in()?;
+        let (_, user) = crate::session::signed_in()?;
         let address = form.validate().map_err(AppError::InvalidFields)?;
         let key = super::validate::idempotency_key(idempotency_key.as_deref())
             .map_err(AppError::Invalid)?;
@@ -209,7 +202,7 @@ pub async fn place_order(
 #[server(prefix = "/api", endpoint = "list_orders")]
 pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
     let result: Result<Vec<OrderSummary>, AppError> = async {
-        let (_, user) = signed_in()?;
+        let (_, user) = crate::session::signed_in()?;
         Ok(super::server::list(&crate::state::pool()?, user).await?)
     }
     .await;
@@ -221,7 +214,7 @@ pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
 #[server(prefix = "/api", endpoint = "get_order")]
 pub async fn get_order(id: i64) -> Result<Order, AppError> {
     let result: Result<Order, AppError> = async {
-        let (_, user) = signed_in()?;
+        let (_, user) = crate::session::signed_in()?;
         super::server::get(&crate::state::pool()?, user, id)
             .await?
             .ok_or(AppError::NotFound)

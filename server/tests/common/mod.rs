@@ -219,6 +219,18 @@ impl TestApp {
     }
 }
 
+/// The body of `GET path` as `client` sees it.
+pub async fn get_html(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The id of the product with this slug.
 pub async fn product_id(app: &TestApp, slug: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM products WHERE slug = ?")
