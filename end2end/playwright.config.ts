@@ -50,6 +50,8 @@ export default defineConfig({
         env: {
           LEPTOS_SITE_ADDR: siteAddr,
           LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? 'target/site',
+          // The build hashes file names (hash-files in Cargo.toml).
+          LEPTOS_HASH_FILES: process.env.LEPTOS_HASH_FILES ?? 'true',
           DATABASE_URL: process.env.DATABASE_URL ?? '',
           SEED_DEMO_DATA: 'true',
           RUST_LOG: process.env.RUST_LOG ?? 'warn',

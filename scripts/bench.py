@@ -142,7 +142,7 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, LEPTOS_OUTPUT_NAME="shop", LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
-               LEPTOS_SITE_ROOT=args.site, DATABASE_URL=f"sqlite://{db}",
+               LEPTOS_SITE_ROOT=args.site, LEPTOS_HASH_FILES="true", DATABASE_URL=f"sqlite://{db}",
                COOKIE_SECURE="false", RUST_LOG="error")
     server = subprocess.Popen([args.server], env=env, stdout=subprocess.DEVNULL)
     try:

@@ -2,6 +2,7 @@
 //! `main.rs` only turns a start-up error into one clear line.
 
 pub mod api_errors;
+pub mod assets;
 pub mod config;
 pub mod db;
 pub mod guard;
@@ -80,7 +81,7 @@ async fn sessions_except_static(
 }
 
 /// Builds the complete application router: server functions under `/api`, SSR pages,
-/// static files from the site root, and the HTTP layers (outermost first: trace,
+/// the built files under `/pkg` (see [`assets`]), other static files from the site root, and the HTTP layers (outermost first: trace,
 /// compression, body limit, cross-site refusal, session, private-page guard).
 pub fn router(state: AppState) -> Router {
     let store = state.sessions.clone();
@@ -88,7 +89,9 @@ pub fn router(state: AppState) -> Router {
     let routes = route_list();
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
+    let pkg = assets::pkg_service(&state.leptos_options);
     let router = Router::new()
+        .nest_service(&assets::prefix(&state.leptos_options), pkg)
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -141,6 +144,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let conf =
         leptos::config::get_configuration(None).map_err(|e| StartupError::Leptos(e.to_string()))?;
     let leptos_options = conf.leptos_options;
+    assets::check_hash_file(&leptos_options).map_err(StartupError::Leptos)?;
     let addr = leptos_options.site_addr;
     let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
     let pool = state.pool.clone();

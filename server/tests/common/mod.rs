@@ -43,6 +43,15 @@ impl TestApp {
 
     /// The shop, after `tweak` has adjusted its configuration.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_custom(tweak, |_| {}).await
+    }
+
+    /// The shop, after `tweak` has adjusted its configuration and `site` its Leptos
+    /// options (where the built files are, whether their names are hashed).
+    pub async fn spawn_custom(
+        tweak: impl FnOnce(&mut Config),
+        site: impl FnOnce(&mut LeptosOptions) + Send + 'static,
+    ) -> TestApp {
         // `RUST_LOG=debug cargo test ...` shows the server's log.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -60,11 +69,12 @@ impl TestApp {
             .spawn(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
-                let options = LeptosOptions::builder()
+                let mut options = LeptosOptions::builder()
                     .output_name("shop")
                     .site_root("target/site")
                     .site_addr(addr)
                     .build();
+                site(&mut options);
                 let state = server::prepare(&config, options, Arc::new(server_clock))
                     .await
                     .expect("prepare");
