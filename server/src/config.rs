@@ -77,6 +77,11 @@ impl Config {
                         lookup("COOKIE_SECURE"),
                         !cfg!(debug_assertions),
                     )?,
+                    cache_capacity: parse_u64(
+                        "SESSION_CACHE_CAPACITY",
+                        lookup("SESSION_CACHE_CAPACITY"),
+                        d.cache_capacity as u64,
+                    )? as usize,
                     ..d
                 }
             },

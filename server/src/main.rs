@@ -2,6 +2,11 @@ use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
 
+/// A server allocator: rendering a page makes thousands of small allocations on two
+/// worker threads at once, which glibc's malloc serves slowly (see docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -681,3 +681,46 @@ async fn secrets_never_reach_responses() {
         assert!(!html.contains("wonderland-2026"), "{path}");
     }
 }
+
+/// The lookup is answered from memory (see sessions/src/cache.rs): every change made
+/// through the store takes effect at once (the tests above), and a row removed behind
+/// this process's back, by another process on the same file, stops working within the
+/// touch interval.
+#[tokio::test]
+async fn sessions_are_served_from_memory_for_at_most_the_touch_interval() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    assert_eq!(app.login(&client, ALICE.0, ALICE.1).await.status(), 200);
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    assert_eq!(app.state.sessions.cached(), 1, "the lookup was kept");
+
+    sqlx::query("DELETE FROM sessions")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    app.clock.advance(59);
+    assert_eq!(
+        app.whoami(&client).await.as_deref(),
+        Some("alice"),
+        "a copy younger than the touch interval is trusted"
+    );
+    app.clock.advance(1);
+    assert_eq!(
+        app.whoami(&client).await,
+        None,
+        "then the row is read again"
+    );
+    assert_eq!(app.state.sessions.cached(), 0);
+
+    // Turned off, every request reads the table.
+    let app = TestApp::spawn_with(|c| c.sessions.cache_capacity = 0).await;
+    let client = app.browser();
+    assert_eq!(app.login(&client, ALICE.0, ALICE.1).await.status(), 200);
+    assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
+    assert_eq!(app.state.sessions.cached(), 0);
+    sqlx::query("DELETE FROM sessions")
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.whoami(&client).await, None);
+}

@@ -18,6 +18,9 @@ pub struct SessionConfig {
     pub touch_interval: Duration,
     /// Served over https: adds `Secure` and the `__Host-` name prefix.
     pub secure: bool,
+    /// Sessions kept in memory in front of the lookup (see `cache.rs`); 0 turns the cache
+    /// off (for several server processes on one database file).
+    pub cache_capacity: usize,
 }
 
 impl Default for SessionConfig {
@@ -29,6 +32,7 @@ impl Default for SessionConfig {
             remember_absolute_timeout: Duration::from_secs(30 * 24 * 60 * 60),
             touch_interval: Duration::from_secs(60),
             secure: true,
+            cache_capacity: crate::cache::DEFAULT_CAPACITY,
         }
     }
 }

@@ -4,13 +4,15 @@
 //! - a session is **created** in [`SessionHandle::ensure`] (guest) or
 //!   [`SessionHandle::login`], via [`SessionStore::create`];
 //! - it is **checked** once per request in [`session_middleware`] via [`SessionStore::load`]
-//!   (strict: unknown, expired, malformed or duplicate cookies are anonymous and cleared);
+//!   (strict: unknown, expired, malformed or duplicate cookies are anonymous and cleared),
+//!   from memory when [`cache`] holds a current copy;
 //! - it is **rotated** in [`SessionHandle::login`] / [`SessionHandle::rotate`];
 //! - it is **destroyed** in [`SessionHandle::logout`], [`SessionStore::delete_user_sessions`]
 //!   and by the collector [`spawn_gc`].
 //!
 //! The browser only ever holds a random 256-bit token; the database only its SHA-256.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod csrf;

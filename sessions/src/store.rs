@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
+use crate::cache::SessionCache;
 use crate::clock::Clock;
 use crate::config::SessionConfig;
 use crate::token::{RandomError, SessionToken};
@@ -62,21 +63,28 @@ pub enum StoreError {
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
                        absolute_expires_at, persistent, user_agent, ip, handle";
 
-/// Sessions in SQLite. Cheap to clone (a pool handle, a clock and the policy).
+/// Sessions in SQLite, with an in-memory copy of the recently used ones (see
+/// [`crate::cache`]). Cheap to clone (shared handles).
 #[derive(Debug, Clone)]
 pub struct SessionStore {
     pool: SqlitePool,
     clock: Arc<dyn Clock>,
     config: Arc<SessionConfig>,
+    cache: Arc<SessionCache>,
 }
 
 impl SessionStore {
     /// A store over `pool` (whose schema has the `sessions` table), with this policy and clock.
     pub fn new(pool: SqlitePool, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
+        let cache = SessionCache::new(
+            config.cache_capacity,
+            config.touch_interval.as_secs() as i64,
+        );
         SessionStore {
             pool,
             clock,
             config: Arc::new(config),
+            cache: Arc::new(cache),
         }
     }
 
@@ -128,20 +136,32 @@ impl SessionStore {
         Ok((token, session))
     }
 
-    /// Looks a token up. An expired row is deleted on sight.
+    /// Looks a token up, in memory first. An expired session is deleted on sight.
     pub async fn load(&self, token: &SessionToken) -> Result<Lookup, StoreError> {
-        let row = sqlx::query_as::<_, Session>(&format!(
-            "SELECT {COLUMNS} FROM sessions WHERE token_hash = ?"
-        ))
-        .bind(&token.hash().0[..])
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(session) = row else {
-            return Ok(Lookup::Unknown);
+        let hash = token.hash().0;
+        let now = self.now();
+        let (session, epoch) = match self.cache.get(&hash, now) {
+            Some(session) => (session, None),
+            None => {
+                let epoch = self.cache.epoch();
+                let row = sqlx::query_as::<_, Session>(&format!(
+                    "SELECT {COLUMNS} FROM sessions WHERE token_hash = ?"
+                ))
+                .bind(&hash[..])
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(session) = row else {
+                    return Ok(Lookup::Unknown);
+                };
+                (session, Some(epoch))
+            }
         };
         if self.is_expired(&session) {
             self.delete(session.id).await?;
             return Ok(Lookup::Expired);
+        }
+        if let Some(epoch) = epoch {
+            self.cache.insert_if_current(epoch, hash, &session, now);
         }
         Ok(Lookup::Live(session))
     }
@@ -161,6 +181,7 @@ impl SessionStore {
             return Ok(Some(session.clone()));
         }
         let (idle, _) = self.config.timeouts(session.persistent);
+        let epoch = self.cache.epoch();
         let updated = sqlx::query_as::<_, Session>(&format!(
             "UPDATE sessions
                 SET last_seen_at = ?1, idle_expires_at = MIN(?1 + ?2, absolute_expires_at)
@@ -172,6 +193,10 @@ impl SessionStore {
         .bind(session.id)
         .fetch_optional(&self.pool)
         .await?;
+        match &updated {
+            Some(s) => self.cache.update_if_current(epoch, s, now),
+            None => self.cache.forget(session.id),
+        }
         Ok(updated)
     }
 
@@ -185,6 +210,7 @@ impl SessionStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.cache.forget(id);
         Ok((n == 1).then_some(token))
     }
 
@@ -216,6 +242,7 @@ impl SessionStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
+        self.cache.forget(id);
         Ok(session.map(|s| (token, s)))
     }
 
@@ -226,6 +253,7 @@ impl SessionStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.cache.forget(id);
         Ok(n == 1)
     }
 
@@ -241,6 +269,8 @@ impl SessionStore {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.cache
+            .forget_where(|s| s.user_id == Some(user_id) && Some(s.id) != keep);
         Ok(n)
     }
 
@@ -251,15 +281,17 @@ impl SessionStore {
         user_id: i64,
         handle: &str,
     ) -> Result<Option<SessionId>, StoreError> {
-        Ok(
-            sqlx::query_scalar(
-                "DELETE FROM sessions WHERE user_id = ? AND handle = ? RETURNING id",
-            )
-            .bind(user_id)
-            .bind(handle)
-            .fetch_optional(&self.pool)
-            .await?,
+        let id = sqlx::query_scalar(
+            "DELETE FROM sessions WHERE user_id = ? AND handle = ? RETURNING id",
         )
+        .bind(user_id)
+        .bind(handle)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(id) = id {
+            self.cache.forget(id);
+        }
+        Ok(id)
     }
 
     /// The live sessions of `user_id`, most recently used first.
@@ -286,7 +318,14 @@ impl SessionStore {
         .execute(&self.pool)
         .await?
         .rows_affected();
+        self.cache
+            .forget_where(|s| now >= s.idle_expires_at || now >= s.absolute_expires_at);
         Ok(n)
+    }
+
+    /// Number of sessions held in memory (for tests and metrics).
+    pub fn cached(&self) -> usize {
+        self.cache.len()
     }
 
     /// Number of session rows, live or not (for tests and metrics).
