@@ -318,3 +318,40 @@ fn base64_url(text: &str) -> String {
     // URL-safe base64 with padding, as the server-function runtime writes it.
     base64::engine::general_purpose::URL_SAFE.encode(text)
 }
+
+/// On `/cart` the badge and the lines come from one read of the cart (per request); they
+/// must still agree, for a guest and for a signed-in user, and follow every change.
+#[tokio::test]
+async fn the_cart_page_and_its_badge_agree() {
+    let app = TestApp::spawn().await;
+    let client = app.browser();
+    let mug = product_id(&app, "stoneware-mug").await;
+    let badge = |html: &str| {
+        let at = html.find(r#"data-testid="cart-count""#).expect("badge");
+        let rest = &html[at..];
+        let start = rest.find('>').unwrap() + 1;
+        let end = start + rest[start..].find('<').unwrap();
+        rest[start..end].trim().to_string()
+    };
+    let html = get_html(&client, &app, "/cart").await;
+    assert!(!html.contains(r#"data-testid="line-"#));
+
+    assert_eq!(add(&app, &client, mug, "3").await.status(), 200);
+    let html = get_html(&client, &app, "/cart").await;
+    assert_eq!(badge(&html), "3", "guest");
+    assert!(html.contains(r#"data-testid="line-stoneware-mug""#));
+
+    assert_eq!(
+        app.login(&client, "alice", "wonderland-2026")
+            .await
+            .status(),
+        200
+    );
+    let html = get_html(&client, &app, "/cart").await;
+    assert_eq!(badge(&html), "3", "merged into alice's cart");
+    let other = product_id(&app, "linen-notebook").await;
+    assert_eq!(add(&app, &client, other, "2").await.status(), 200);
+    let html = get_html(&client, &app, "/cart").await;
+    assert_eq!(badge(&html), "5", "signed in");
+    assert!(html.contains(r#"data-testid="line-linen-notebook""#));
+}
