@@ -136,6 +136,7 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--site", required=True)
     ap.add_argument("--out", default="docs/PERFORMANCE.md")
+    ap.add_argument("--floor", help="wasm of bench/wasm-floor, built like the shop's")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-")
@@ -346,6 +347,19 @@ end
     ]
     for name, (raw, gz, br, sgz) in sizes.items():
         lines.append(f"| `pkg/{name}` | {raw:,} | {gz:,} | {br or 0:,} | {sgz or 0:,} |")
+    if args.floor:
+        raw, gz = gz9(args.floor)
+        print(f"wasm floor: {raw} B raw, {gz} B gzip -9")
+        lines += [
+            "",
+            "The floor: `bench/wasm-floor`, the smallest app using what the shop's client uses",
+            "(router, meta, one server function read through a Resource, one ActionForm), built",
+            "with the same profile, wasm-bindgen and `wasm-opt -Oz`:",
+            "",
+            "| file | raw bytes | gzip -9 bytes |",
+            "|---|---|---|",
+            f"| `wasm_floor.wasm` | {raw:,} | {gz:,} |",
+        ]
     # Everything from the marker on is written by hand (analysis, before/after figures)
     # and kept across reruns.
     kept = ""

@@ -11,7 +11,10 @@ use crate::error::AppError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// Readers (WAL: they never wait for the writer).
     pub pool: SqlitePool,
+    /// The one connection every write goes through (see `server::db`).
+    pub writer: SqlitePool,
     pub sessions: SessionStore,
     /// Sign-in and registration throttling (per process).
     pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
@@ -33,7 +36,12 @@ pub fn app_state() -> Result<AppState, AppError> {
     })
 }
 
-/// The database pool of the current request.
+/// The database pool for reads.
 pub fn pool() -> Result<SqlitePool, AppError> {
     app_state().map(|s| s.pool)
+}
+
+/// The database connection for writes.
+pub fn writer() -> Result<SqlitePool, AppError> {
+    app_state().map(|s| s.writer)
 }

@@ -124,10 +124,11 @@ pub async fn prepare(
     leptos_options: LeptosOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, StartupError> {
-    let pool = db::connect_and_migrate(&config.database_url).await?;
-    let sessions = SessionStore::new(pool.clone(), config.sessions.clone(), clock);
+    let db = db::connect_and_migrate(&config.database_url).await?;
+    let sessions = SessionStore::new(db.reader.clone(), config.sessions.clone(), clock)
+        .with_writer(db.writer.clone());
     if config.seed_demo_data {
-        seed::seed_demo_data(&pool, sessions.now()).await?;
+        seed::seed_demo_data(&db.writer, sessions.now()).await?;
     }
     // Compute the dummy hash now so the first failed sign-in is not measurably slower.
     tokio::task::spawn_blocking(app::auth::password::warm_up)
@@ -135,7 +136,8 @@ pub async fn prepare(
         .map_err(|e| StartupError::Seed(e.to_string()))?;
     Ok(AppState {
         leptos_options,
-        pool,
+        pool: db.reader,
+        writer: db.writer,
         sessions,
         throttle: Default::default(),
         names: Default::default(),

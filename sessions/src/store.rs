@@ -68,6 +68,7 @@ const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, 
 #[derive(Debug, Clone)]
 pub struct SessionStore {
     pool: SqlitePool,
+    writer: SqlitePool,
     clock: Arc<dyn Clock>,
     config: Arc<SessionConfig>,
     cache: Arc<SessionCache>,
@@ -81,11 +82,19 @@ impl SessionStore {
             config.touch_interval.as_secs() as i64,
         );
         SessionStore {
+            writer: pool.clone(),
             pool,
             clock,
             config: Arc::new(config),
             cache: Arc::new(cache),
         }
+    }
+
+    /// Sends every write through `writer` (a one-connection pool over the same database)
+    /// instead of the reading pool.
+    pub fn with_writer(mut self, writer: SqlitePool) -> Self {
+        self.writer = writer;
+        self
     }
 
     /// The policy in force.
@@ -131,7 +140,7 @@ impl SessionStore {
         .bind(truncate(&meta.user_agent, 256))
         .bind(truncate(&meta.ip, 64))
         .bind(handle)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok((token, session))
     }
@@ -191,7 +200,7 @@ impl SessionStore {
         .bind(now)
         .bind(idle)
         .bind(session.id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         match &updated {
             Some(s) => self.cache.update_if_current(epoch, s, now),
@@ -207,7 +216,7 @@ impl SessionStore {
         let n = sqlx::query("UPDATE sessions SET token_hash = ? WHERE id = ?")
             .bind(&token.hash().0[..])
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         self.cache.forget(id);
@@ -240,7 +249,7 @@ impl SessionStore {
         .bind((now + idle).min(now + abs))
         .bind(now + abs)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         self.cache.forget(id);
         Ok(session.map(|s| (token, s)))
@@ -250,7 +259,7 @@ impl SessionStore {
     pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
         let n = sqlx::query("DELETE FROM sessions WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         self.cache.forget(id);
@@ -266,7 +275,7 @@ impl SessionStore {
         let n = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
             .bind(user_id)
             .bind(keep)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected();
         self.cache
@@ -286,7 +295,7 @@ impl SessionStore {
         )
         .bind(user_id)
         .bind(handle)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(id) = id {
             self.cache.forget(id);
@@ -315,7 +324,7 @@ impl SessionStore {
             "DELETE FROM sessions WHERE idle_expires_at <= ?1 OR absolute_expires_at <= ?1",
         )
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?
         .rows_affected();
         self.cache

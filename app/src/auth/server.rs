@@ -157,7 +157,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         .throttle
         .succeeded(account.as_deref(), &network, throttle::NETWORK_LIMIT);
     let verified = match kept {
-        Some(password) => upgrade_hash(&state.pool, id, &stored, password).await,
+        Some(password) => upgrade_hash(&state.writer, id, &stored, password).await,
         None => stored,
     };
     let session = crate::session::session().map_err(internal)?;
@@ -179,7 +179,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         session.logout().await.map_err(internal)?;
         return Err(FormError::Credentials);
     }
-    crate::cart::server::merge_guest_cart(&state.pool, sid, id)
+    crate::cart::server::merge_guest_cart(&state.writer, sid, id)
         .await
         .map_err(internal)?;
     Ok(())
@@ -206,14 +206,14 @@ pub async fn register(
         FormError::TooMany(wait)
     })?;
     let hash = hash_password(password).await.map_err(internal)?;
-    let id = insert_user(&state.pool, &username, &hash, now)
+    let id = insert_user(&state.writer, &username, &hash, now)
         .await
         .map_err(internal)?
         .ok_or(FormError::UsernameTaken)?;
     tracing::info!(user = id, "account created");
     let session = crate::session::session().map_err(internal)?;
     let sid = session.login(id, false).await.map_err(internal)?;
-    crate::cart::server::merge_guest_cart(&state.pool, sid, id)
+    crate::cart::server::merge_guest_cart(&state.writer, sid, id)
         .await
         .map_err(internal)?;
     Ok(())
@@ -317,7 +317,7 @@ pub async fn change_password(
     .bind(now)
     .bind(user_id)
     .bind(&stored)
-    .execute(&state.pool)
+    .execute(&state.writer)
     .await
     .map_err(|e| ierr(e.into()))?
     .rows_affected();

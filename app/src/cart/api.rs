@@ -161,7 +161,7 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, 
         }
         let owner = ssr::owner(true).await?.ok_or(AppError::Internal)?;
         let now = crate::state::app_state()?.sessions.now();
-        super::server::add(&pool, owner, product_id, quantity, now).await?;
+        super::server::add(&crate::state::writer()?, owner, product_id, quantity, now).await?;
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -175,7 +175,7 @@ pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSumm
     let result: Result<CartSummary, AppError> = async {
         check_quantity(quantity, true)?;
         let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
-        super::server::set_quantity(&crate::state::pool()?, owner, product_id, quantity).await?;
+        super::server::set_quantity(&crate::state::writer()?, owner, product_id, quantity).await?;
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -188,7 +188,7 @@ pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> 
     let result: Result<CartSummary, AppError> = async {
         let owner = ssr::owner(false).await?;
         if let Some(owner) = owner {
-            super::server::remove(&crate::state::pool()?, owner, product_id).await?;
+            super::server::remove(&crate::state::writer()?, owner, product_id).await?;
         }
         ssr::summary(owner).await
     }

@@ -144,19 +144,19 @@ pub async fn place_order(
         let address = form.validate().map_err(AppError::InvalidFields)?;
         let key = super::validate::idempotency_key(idempotency_key.as_deref())
             .map_err(AppError::Invalid)?;
-        let pool = crate::state::pool()?;
+        let writer = crate::state::writer()?;
         let now = crate::state::app_state()?.sessions.now();
-        super::server::place(&pool, user, &address, key, now).await
+        super::server::place(&writer, user, &address, key, now).await
     }
     .await;
-    let (Ok(session), Ok(pool)) = (crate::session::session(), crate::state::pool()) else {
+    let (Ok(session), Ok(writer)) = (crate::session::session(), crate::state::writer()) else {
         return crate::error::respond(Err(AppError::Internal));
     };
     match outcome {
         Ok(id) => {
             // The order is committed: a failure to tidy up must not report it as failed.
             if let Some(sid) = session.id() {
-                if let Err(e) = super::server::delete_draft(&pool, sid).await {
+                if let Err(e) = super::server::delete_draft(&writer, sid).await {
                     tracing::warn!(error = %e, "could not delete a billing draft");
                 }
             }
@@ -179,7 +179,7 @@ pub async fn place_order(
                 let saved = match serde_json::to_string(&draft) {
                     Ok(json) => match crate::state::app_state() {
                         Ok(state) => {
-                            super::server::save_draft(&pool, sid, &json, state.sessions.now())
+                            super::server::save_draft(&writer, sid, &json, state.sessions.now())
                                 .await
                                 .map_err(|e| e.to_string())
                         }
