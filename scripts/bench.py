@@ -238,6 +238,12 @@ end
 """)
         pair("POST /api/add_to_cart (alternating with remove; anonymous = guest session)",
              base + "/api/add_to_cart", script=cart_lua, anon_cookie=guest)
+        # Many writers at once: without a cookie every add starts a guest session, so each
+        # request writes twice (the session row, the cart line).
+        guest_lua = lua("guest.lua", 'wrk.method = "POST"\nwrk.body = "product_id=1&quantity=1"\n'
+                        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+        new_guests = wrk(base + "/api/add_to_cart", script=guest_lua)
+        print(f"POST /api/add_to_cart, a new guest each time: {fmt(new_guests)}")
 
         # Argon2 under load: /cart while 16 clients sign in continuously.
         login_lua = lua("login.lua", """
@@ -321,6 +327,15 @@ end
             f"| {label} | {fmt(anon)} | {fmt(signed)} | {ratio(signed['rps'], anon['rps']):.2f} ({spread}) | "
             f"{ratio(signed['p50'], anon['p50']):.2f} | {ratio(signed['p99'], anon['p99']):.2f} |")
     lines += [
+        "",
+        "## Many writers",
+        "",
+        f"`POST /api/add_to_cart` without a cookie, {CONNS} connections: every request starts a guest",
+        "session and adds a line (two writes), all through the one writer connection.",
+        "",
+        "| request | result |",
+        "|---|---|",
+        f"| new guest, add to cart | {fmt(new_guests)} |",
         "",
         "## Argon2 off the async workers (goal: p99 ratio ≤ 3)",
         "",

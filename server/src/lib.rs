@@ -88,10 +88,7 @@ pub fn router(state: AppState) -> Router {
     let https = store.config().secure;
     let routes = route_list();
     let context_state = state.clone();
-    let provide_state = move || {
-        leptos::prelude::provide_context(context_state.clone());
-        app::cart::provide_request_cart();
-    };
+    let provide_state = move || leptos::prelude::provide_context(context_state.clone());
     let pkg = assets::pkg_service(&state.leptos_options);
     let router = Router::new()
         .nest_service(&assets::prefix(&state.leptos_options), pkg)

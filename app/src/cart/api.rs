@@ -59,7 +59,7 @@ fn check_quantity(quantity: i64, allow_zero: bool) -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::super::server::{self as store, Owner};
-    use super::{CartLine, CartSummary};
+    use super::CartSummary;
     use crate::error::AppError;
 
     /// The current cart's owner; with `create`, a guest session is started if needed
@@ -82,39 +82,7 @@ mod ssr {
         };
         Ok(CartSummary { count })
     }
-
-    /// The cart as read once in this request. A page shows the badge and, on `/cart`,
-    /// the lines: both come from one query. Only the read-only functions use it; a
-    /// change answers with a fresh count.
-    #[derive(Clone, Default)]
-    pub struct RequestCart(std::sync::Arc<tokio::sync::OnceCell<(Owner, Vec<CartLine>)>>);
-
-    /// Gives this request its [`RequestCart`] (called once per request by the server).
-    pub fn provide_request_cart() {
-        leptos::prelude::provide_context(RequestCart::default());
-    }
-
-    pub async fn lines_once(owner: Owner) -> Result<Vec<CartLine>, AppError> {
-        let pool = crate::state::pool()?;
-        let Some(memo) = leptos::prelude::use_context::<RequestCart>() else {
-            return Ok(store::lines(&pool, owner).await?);
-        };
-        let (read_for, lines) = memo
-            .0
-            .get_or_try_init(|| async {
-                Ok::<_, sqlx::Error>((owner, store::lines(&pool, owner).await?))
-            })
-            .await?;
-        if *read_for == owner {
-            Ok(lines.clone())
-        } else {
-            Ok(store::lines(&pool, owner).await?)
-        }
-    }
 }
-
-#[cfg(feature = "ssr")]
-pub use ssr::provide_request_cart;
 
 /// `POST /api/get_cart` — the current visitor's cart (empty for a visitor without one).
 #[server(prefix = "/api", endpoint = "get_cart")]
@@ -123,9 +91,8 @@ pub async fn get_cart() -> Result<Cart, AppError> {
         let Some(owner) = ssr::owner(false).await? else {
             return Ok(Cart::default());
         };
-        Ok(Cart {
-            lines: ssr::lines_once(owner).await?,
-        })
+        let lines = super::server::lines(&crate::state::pool()?, owner).await?;
+        Ok(Cart { lines })
     }
     .await;
     crate::error::respond(result)
@@ -134,17 +101,8 @@ pub async fn get_cart() -> Result<Cart, AppError> {
 /// `POST /api/cart_count` — number of items in the cart (the header badge).
 #[server(prefix = "/api", endpoint = "cart_count")]
 pub async fn cart_count() -> Result<i64, AppError> {
-    let result: Result<i64, AppError> = async {
-        Ok(match ssr::owner(false).await? {
-            Some(owner) => ssr::lines_once(owner)
-                .await?
-                .iter()
-                .map(|l| l.quantity)
-                .sum(),
-            None => 0,
-        })
-    }
-    .await;
+    let result: Result<i64, AppError> =
+        async { Ok(ssr::summary(ssr::owner(false).await?).await?.count) }.await;
     crate::error::respond(result)
 }
 
