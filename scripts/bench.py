@@ -311,8 +311,8 @@ end
     lines += [
         "",
         "Anonymous requests carry no cookie and touch no table. Signed in, the session comes",
-        "from memory (sessions/src/cache.rs) and a page also reads the cart once (the badge,",
-        "and on `/cart` the lines): the page ratios are the whole price of being signed in,",
+        "from memory (sessions/src/cache.rs) and a page also reads the cart count (the badge;",
+        "on `/cart` also the lines): the page ratios are the whole price of being signed in,",
         "not only of the lookup. `current_user` does nothing but the session check. For",
         "`add_to_cart`, \"anonymous\" is a guest session, so both sides look a session up.",
         "",
