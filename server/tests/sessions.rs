@@ -501,7 +501,7 @@ async fn billing_requires_sign_in_and_pages_greet_the_user() {
         assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
         let html = res.text().await.unwrap();
         assert!(
-            html.contains(r#"<strong class="greeting__name">alice</strong>"#),
+            html.contains(r#"<strong class="greeting__name">alice"#),
             "{path}: {html}"
         );
         assert!(html.contains("Sign out"));
@@ -511,7 +511,7 @@ async fn billing_requires_sign_in_and_pages_greet_the_user() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     let html = res.text().await.unwrap();
     assert!(
-        html.contains(r#"data-testid="signed-in-user""#) && html.contains(">alice</span>"),
+        html.contains(r#"data-testid="signed-in-user""#) && html.contains(">alice<"),
         "{html}"
     );
     // ...but it is for anonymous visitors.

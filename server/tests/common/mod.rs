@@ -318,3 +318,12 @@ impl From<String> for HeaderValueLike {
         HeaderValueLike(HeaderValue::from_str(&v).expect("valid header text"))
     }
 }
+
+/// The number in the header's cart badge of a rendered page.
+pub fn badge(html: &str) -> String {
+    let at = html.find(r#"data-testid="cart-count""#).expect("badge");
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = start + rest[start..].find('<').unwrap();
+    rest[start..end].trim().to_string()
+}
