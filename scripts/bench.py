@@ -285,6 +285,16 @@ end
     def ratio(a, b):
         return a / b if b else float("nan")
 
+    def pair_table(pairs):
+        """A markdown table of signed-in/anonymous pairs, ratios included."""
+        table = ["| request | anonymous | signed in | req/s ratio (range) | p50 ratio | p99 ratio |",
+                 "|---|---|---|---|---|---|"]
+        for label, anon, signed, spread in pairs:
+            table.append(
+                f"| {label} | {fmt(anon)} | {fmt(signed)} | {ratio(signed['rps'], anon['rps']):.2f} ({spread}) | "
+                f"{ratio(signed['p50'], anon['p50']):.2f} | {ratio(signed['p99'], anon['p99']):.2f} |")
+        return table
+
     lines = [
         "# Performance",
         "",
@@ -301,13 +311,8 @@ end
         f"Each pair ran {ROUNDS} times, alternating; the round with the median req/s ratio is shown,",
         "with the range of the ratios over all rounds.",
         "",
-        "| request | anonymous | signed in | req/s ratio (range) | p50 ratio | p99 ratio |",
-        "|---|---|---|---|---|---|",
     ]
-    for label, anon, signed, spread in rows:
-        lines.append(
-            f"| {label} | {fmt(anon)} | {fmt(signed)} | {ratio(signed['rps'], anon['rps']):.2f} ({spread}) | "
-            f"{ratio(signed['p50'], anon['p50']):.2f} | {ratio(signed['p99'], anon['p99']):.2f} |")
+    lines += pair_table(rows)
     lines += [
         "",
         "Anonymous requests carry no cookie and touch no table. Signed in, the session comes",
@@ -319,13 +324,8 @@ end
         "The session check with the cache off (`SESSION_CACHE_CAPACITY=0`, a second server on",
         "the same database), measured in the same run:",
         "",
-        "| request | anonymous | signed in | req/s ratio (range) | p50 ratio | p99 ratio |",
-        "|---|---|---|---|---|---|",
     ]
-    for label, anon, signed, spread in nocache_rows:
-        lines.append(
-            f"| {label} | {fmt(anon)} | {fmt(signed)} | {ratio(signed['rps'], anon['rps']):.2f} ({spread}) | "
-            f"{ratio(signed['p50'], anon['p50']):.2f} | {ratio(signed['p99'], anon['p99']):.2f} |")
+    lines += pair_table(nocache_rows)
     lines += [
         "",
         "## Many writers",

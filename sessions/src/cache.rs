@@ -45,6 +45,13 @@ impl Inner {
             self.by_hash.remove(&hash);
         }
     }
+
+    /// Keeps only the copies for which `keep` holds, in both maps.
+    fn retain(&mut self, keep: impl Fn(&Session) -> bool) {
+        self.by_hash.retain(|_, c| keep(&c.session));
+        let by_hash = &self.by_hash;
+        self.by_id.retain(|_, h| by_hash.contains_key(h));
+    }
 }
 
 /// See the module documentation.
@@ -108,11 +115,7 @@ impl SessionCache {
             return false;
         }
         if inner.by_hash.len() >= self.capacity && !inner.by_id.contains_key(&session.id) {
-            inner.by_hash.retain(|_, c| {
-                now < c.session.idle_expires_at && now < c.session.absolute_expires_at
-            });
-            let Inner { by_hash, by_id, .. } = &mut *inner;
-            by_id.retain(|_, h| by_hash.contains_key(h));
+            inner.retain(|s| now < s.idle_expires_at && now < s.absolute_expires_at);
             if inner.by_hash.len() >= self.capacity {
                 return false;
             }
@@ -161,9 +164,7 @@ impl SessionCache {
     pub fn forget_where(&self, gone: impl Fn(&Session) -> bool) {
         let mut inner = self.lock();
         inner.epoch += 1;
-        inner.by_hash.retain(|_, c| !gone(&c.session));
-        let Inner { by_hash, by_id, .. } = &mut *inner;
-        by_id.retain(|_, h| by_hash.contains_key(h));
+        inner.retain(|s| !gone(s));
     }
 
     /// Number of sessions held (for tests).
