@@ -2,7 +2,7 @@
 //!
 //! Expected outcomes a user can act on are variants with a message meant for people;
 //! everything else collapses into `Internal`, whose details stay in the server log.
-//! Each variant maps to exactly one HTTP status (DESIGN.md §6).
+//! Each variant maps to exactly one HTTP status (docs/ARCHITECTURE.md §5).
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};

@@ -1,9 +1,9 @@
 //! Server-side state shared by SSR and server functions (ssr only).
 
 use axum::extract::FromRef;
+use db::Db;
 use leptos::config::LeptosOptions;
 use sessions::SessionStore;
-use sqlx::SqlitePool;
 
 use crate::error::AppError;
 
@@ -11,10 +11,8 @@ use crate::error::AppError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    /// Readers (WAL: they never wait for the writer).
-    pub pool: SqlitePool,
-    /// The one connection every write goes through (see `server::db`).
-    pub writer: SqlitePool,
+    /// The database (SQLite or PostgreSQL; stores take its reader or writer pool).
+    pub db: Db,
     pub sessions: SessionStore,
     /// Sign-in and registration throttling (per process).
     pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
@@ -36,12 +34,7 @@ pub fn app_state() -> Result<AppState, AppError> {
     })
 }
 
-/// The database pool for reads.
-pub fn pool() -> Result<SqlitePool, AppError> {
-    app_state().map(|s| s.pool)
-}
-
-/// The database connection for writes.
-pub fn writer() -> Result<SqlitePool, AppError> {
-    app_state().map(|s| s.writer)
+/// The database of the current request's server.
+pub fn db() -> Result<Db, AppError> {
+    app_state().map(|s| s.db)
 }

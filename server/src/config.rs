@@ -9,8 +9,11 @@ use sessions::SessionConfig;
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `DATABASE_URL`, default `sqlite://shop.db` (a file in the working directory,
-    /// created if missing).
+    /// created if missing); `postgres://…` runs the shop on PostgreSQL.
     pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS`, default 16: the PostgreSQL pool's size per process
+    /// (SQLite always has 8 readers and one writer).
+    pub postgres: db::PgSettings,
     /// `SEED_DEMO_DATA`, default on: insert the demo catalog (and demo users) if missing.
     pub seed_demo_data: bool,
     /// `SHUTDOWN_GRACE_SECS`, default 10: how long in-flight requests may finish after
@@ -45,6 +48,22 @@ impl Config {
             database_url: lookup("DATABASE_URL")
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| "sqlite://shop.db".to_string()),
+            postgres: {
+                let max = parse_u64(
+                    "DATABASE_MAX_CONNECTIONS",
+                    lookup("DATABASE_MAX_CONNECTIONS"),
+                    db::PgSettings::default().max_connections.into(),
+                )?;
+                if !(1..=1000).contains(&max) {
+                    return Err(ConfigError {
+                        name: "DATABASE_MAX_CONNECTIONS",
+                        reason: format!("must be between 1 and 1000, got {max}"),
+                    });
+                }
+                db::PgSettings {
+                    max_connections: max as u32,
+                }
+            },
             seed_demo_data: parse_bool("SEED_DEMO_DATA", lookup("SEED_DEMO_DATA"), true)?,
             shutdown_grace: Duration::from_secs(parse_u64(
                 "SHUTDOWN_GRACE_SECS",
@@ -154,6 +173,7 @@ mod tests {
             Duration::from_secs(30 * 24 * 3600)
         );
         assert_eq!(c.gc_interval, Duration::from_secs(300));
+        assert_eq!(c.postgres.max_connections, 16);
     }
 
     #[test]
@@ -183,5 +203,13 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("invalid value for SHUTDOWN_GRACE_SECS"));
+        assert_eq!(
+            cfg(&[("DATABASE_MAX_CONNECTIONS", "4")])
+                .unwrap()
+                .postgres
+                .max_connections,
+            4
+        );
+        assert!(cfg(&[("DATABASE_MAX_CONNECTIONS", "0")]).is_err());
     }
 }

@@ -4,7 +4,6 @@
 pub mod api_errors;
 pub mod assets;
 pub mod config;
-pub mod db;
 pub mod guard;
 pub mod headers;
 pub mod seed;
@@ -121,11 +120,10 @@ pub async fn prepare(
     leptos_options: LeptosOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, StartupError> {
-    let db = db::connect_and_migrate(&config.database_url).await?;
-    let sessions = SessionStore::new(db.reader.clone(), config.sessions.clone(), clock)
-        .with_writer(db.writer.clone());
+    let db = db::Db::connect(&config.database_url, &config.postgres).await?;
+    let sessions = SessionStore::new(db.clone(), config.sessions.clone(), clock);
     if config.seed_demo_data {
-        seed::seed_demo_data(&db.writer, sessions.now()).await?;
+        seed::seed_demo_data(&db, sessions.now()).await?;
     }
     // Compute the dummy hash now so the first failed sign-in is not measurably slower.
     tokio::task::spawn_blocking(app::auth::password::warm_up)
@@ -133,8 +131,7 @@ pub async fn prepare(
         .map_err(|e| StartupError::Seed(e.to_string()))?;
     Ok(AppState {
         leptos_options,
-        pool: db.reader,
-        writer: db.writer,
+        db,
         sessions,
         throttle: Default::default(),
         names: Default::default(),
@@ -149,7 +146,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     assets::check_hash_file(&leptos_options).map_err(StartupError::Leptos)?;
     let addr = leptos_options.site_addr;
     let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
-    let pool = state.pool.clone();
+    let db = state.db.clone();
     let gc = sessions::spawn_gc(state.sessions.clone(), config.gc_interval);
     let app = router(state);
 
@@ -189,7 +186,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         } => tracing::warn!(?grace, "grace period over; closing remaining connections"),
     }
     gc.abort();
-    pool.close().await;
+    db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

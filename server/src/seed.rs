@@ -2,7 +2,7 @@
 //! exist (by slug) are left alone, so restarts never duplicate or reset anything.
 
 use app::auth::server::ensure_user;
-use sqlx::SqlitePool;
+use db::{on, Db};
 
 use crate::StartupError;
 
@@ -27,15 +27,15 @@ pub const DEMO_USERS: &[(&str, &str)] =
     &[("alice", "wonderland-2026"), ("bob", "builder-bob-2026")];
 
 /// Inserts the demo catalog and demo users where missing.
-pub async fn seed_demo_data(pool: &SqlitePool, now: i64) -> Result<(), StartupError> {
-    let products = seed_products(pool)
+pub async fn seed_demo_data(db: &Db, now: i64) -> Result<(), StartupError> {
+    let products = seed_products(db)
         .await
         .map_err(|e| StartupError::Seed(e.to_string()))?;
     if products > 0 {
         tracing::info!(products, "seeded demo catalog");
     }
     for (username, password) in DEMO_USERS {
-        if ensure_user(pool, username, password, now)
+        if ensure_user(db, username, password, now)
             .await
             .map_err(|e| StartupError::Seed(e.to_string()))?
         {
@@ -46,25 +46,27 @@ pub async fn seed_demo_data(pool: &SqlitePool, now: i64) -> Result<(), StartupEr
 }
 
 /// Inserts the demo catalog where missing. Returns how many rows were new.
-pub async fn seed_products(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut inserted = 0;
-    for (slug, name, description, price_cents, stock) in PRODUCTS {
-        inserted += sqlx::query(
-            "INSERT INTO products (slug, name, description, price_cents, image, stock)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (slug) DO NOTHING",
-        )
-        .bind(slug)
-        .bind(name)
-        .bind(description)
-        .bind(price_cents)
-        .bind(format!("/images/{slug}.svg"))
-        .bind(stock)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    }
-    tx.commit().await?;
-    Ok(inserted)
+pub async fn seed_products(db: &Db) -> Result<u64, sqlx::Error> {
+    on!(db.writer(), |p| {
+        let mut tx = p.begin().await?;
+        let mut inserted = 0;
+        for (slug, name, description, price_cents, stock) in PRODUCTS {
+            inserted += sqlx::query(
+                "INSERT INTO products (slug, name, description, price_cents, image, stock)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (slug) DO NOTHING",
+            )
+            .bind(slug)
+            .bind(name)
+            .bind(description)
+            .bind(price_cents)
+            .bind(format!("/images/{slug}.svg"))
+            .bind(stock)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    })
 }

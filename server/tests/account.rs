@@ -171,10 +171,12 @@ async fn change(
 }
 
 async fn stored_hash(app: &TestApp) -> String {
-    sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'alice'")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
+    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT password_hash FROM users WHERE username = 'alice'"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
 #[tokio::test]
@@ -274,11 +276,14 @@ async fn sign_in_rehashes_a_hash_made_with_older_settings() {
     )
     .unwrap()
     .to_string();
-    sqlx::query("UPDATE users SET password_hash = ? WHERE username = 'alice'")
-        .bind(&old)
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    db::on!(app.state.db.writer(), |p| sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE username = 'alice'"
+    )
+    .bind(&old)
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
     assert_eq!(
         app.login(&app.raw(), ALICE.0, "wrong-password-here")
             .await

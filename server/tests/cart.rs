@@ -19,10 +19,12 @@ async fn update(
 }
 
 async fn cart_rows(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM cart_items")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
+    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cart_items"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
 #[tokio::test]
@@ -121,10 +123,12 @@ async fn stock_and_the_99_cap_bound_every_line() {
     assert_eq!(add(&app, &client, kettle, "1").await.status(), 200);
     let res = update(&app, &client, kettle, "7").await;
     assert_eq!(res.status(), 422);
-    let qty: i64 = sqlx::query_scalar("SELECT quantity FROM cart_items")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let qty: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT quantity FROM cart_items"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(qty, 6);
 }
 
@@ -174,10 +178,12 @@ async fn fifty_concurrent_adds_are_exactly_fifty() {
     let ok = results.iter().filter(|r| r.status() == 200).count();
     eprintln!("50 concurrent add_to_cart: {ok} ok in {elapsed:?}");
     assert_eq!(ok, 50);
-    let qty: i64 = sqlx::query_scalar("SELECT quantity FROM cart_items")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let qty: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT quantity FROM cart_items"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(qty, 51);
     // And the bound holds under the same race: 20 more only fit 9.
     let results =
@@ -185,10 +191,12 @@ async fn fifty_concurrent_adds_are_exactly_fifty() {
     let ok = results.iter().filter(|r| r.status() == 200).count();
     let refused = results.iter().filter(|r| r.status() == 422).count();
     assert_eq!((ok, refused), (9, 11));
-    let qty: i64 = sqlx::query_scalar("SELECT quantity FROM cart_items")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let qty: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT quantity FROM cart_items"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(qty, 60);
 }
 
@@ -210,20 +218,23 @@ async fn the_guest_cart_merges_into_the_saved_cart_at_sign_in() {
     add(&app, &phone, tote, "1").await;
     let res = app.login(&phone, "alice", "wonderland-2026").await;
     assert_eq!(res.status(), 200);
-    let lines: Vec<(i64, i64)> = sqlx::query_as(
+    let lines: Vec<(i64, i64)> = db::on!(app.state.db.writer(), |p| {
+        sqlx::query_as(
         "SELECT product_id, quantity FROM cart_items WHERE user_id IS NOT NULL ORDER BY product_id",
     )
-    .fetch_all(&app.state.pool)
+    .fetch_all(p)
     .await
+    })
     .unwrap();
     let mut expected = vec![(mug, 3), (kettle, 6), (tote, 1)]; // 4 + 4 capped at the stock of 6
     expected.sort();
     assert_eq!(lines, expected);
-    let guest_rows: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE session_id IS NOT NULL")
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
+    let guest_rows: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM cart_items WHERE session_id IS NOT NULL"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(guest_rows, 0, "the guest rows are gone");
     // The same cart on every device.
     for client in [&laptop, &phone] {

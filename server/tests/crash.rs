@@ -19,13 +19,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Starts the real server binary on `port` over the database file `db`.
-fn start(db: &Path, port: u16) -> Child {
+/// Starts the real server binary on `port` over the database at `url`, with `dir` as
+/// its (empty) site root.
+fn start(dir: &Path, url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .env("LEPTOS_OUTPUT_NAME", "shop")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", db.parent().unwrap())
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("LEPTOS_SITE_ROOT", dir)
+        .env("DATABASE_URL", url)
         .env("COOKIE_SECURE", "false")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
@@ -99,10 +100,10 @@ struct Acked {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("crash.db");
+    let url = db::testing::fresh_url(&dir.path().join("crash.db")).await;
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = start(&db, port);
+    let mut server = start(dir.path(), &url, port);
     wait_until_up(&base, &mut server).await;
 
     // Accounts: the two demo users and eight new ones.
@@ -233,7 +234,7 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
         acked.orders.extend(a.orders);
     }
 
-    let mut server = start(&db, port);
+    let mut server = start(dir.path(), &url, port);
     wait_until_up(&base, &mut server).await;
     let raw = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -306,10 +307,13 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
     for round in 0..12 {
         // Even rounds: a guest session (its cart hangs off the row); odd: signed in.
         // (Alice's saved cart is emptied each round so the stock never runs out.)
-        sqlx::query("DELETE FROM cart_items WHERE user_id IS NOT NULL")
-            .execute(&app.state.pool)
-            .await
-            .unwrap();
+        db::on!(app.state.db.writer(), |p| sqlx::query(
+            "DELETE FROM cart_items WHERE user_id IS NOT NULL"
+        )
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .unwrap();
         let res = app.post(&app.raw(), "/api/add_to_cart", &add_one).await;
         let mut token = session_token(res.headers()).unwrap();
         if round % 2 == 1 {
@@ -327,11 +331,13 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
             .hash()
             .0
             .to_vec();
-        let old_id: i64 = sqlx::query_scalar("SELECT id FROM sessions WHERE token_hash = ?")
-            .bind(&hash)
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
+        let old_id: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE token_hash = $1"
+        )
+        .bind(&hash)
+        .fetch_one(p)
+        .await)
+        .unwrap();
         let updates = (0..8).map(|_| {
             app.post_form_with_cookie("/api/add_to_cart", cookie_header(&token), &add_one)
         });
@@ -352,20 +358,22 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
             .post_with_cookie("/api/current_user", cookie_header(&token))
             .await;
         assert_eq!(res.text().await.unwrap(), "null", "round {round}");
-        let back: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id = ? OR token_hash = ?")
-                .bind(old_id)
-                .bind(&hash)
-                .fetch_one(&app.state.pool)
-                .await
-                .unwrap();
+        let back: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions WHERE id = $1 OR token_hash = $2"
+        )
+        .bind(old_id)
+        .bind(&hash)
+        .fetch_one(p)
+        .await)
+        .unwrap();
         assert_eq!(back, 0, "round {round}: the session came back");
-        let orphans: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE session_id = ?")
-                .bind(old_id)
-                .fetch_one(&app.state.pool)
-                .await
-                .unwrap();
+        let orphans: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cart_items WHERE session_id = $1"
+        )
+        .bind(old_id)
+        .fetch_one(p)
+        .await)
+        .unwrap();
         assert_eq!(
             orphans, 0,
             "round {round}: a guest cart outlived its session"

@@ -12,17 +12,20 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         "SELECT COUNT(*) FROM users",
         "SELECT COUNT(*) FROM sessions",
         "SELECT COUNT(*) FROM cart_items",
-        "SELECT COALESCE(SUM(quantity), 0) FROM cart_items",
+        "SELECT COALESCE(CAST(SUM(quantity) AS BIGINT), 0) FROM cart_items",
         "SELECT COUNT(*) FROM orders",
-        "SELECT SUM(stock) FROM products",
-        "SELECT SUM(price_cents) FROM products",
-        "SELECT COUNT(*) FROM sqlite_master",
+        "SELECT CAST(SUM(stock) AS BIGINT) FROM products",
+        "SELECT CAST(SUM(price_cents) AS BIGINT) FROM products",
+        app.state.db.pick(
+            "SELECT COUNT(*) FROM sqlite_master",
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        ),
     ] {
         out.push(
-            sqlx::query_scalar(sql)
-                .fetch_one(&app.state.pool)
-                .await
-                .unwrap(),
+            db::on!(app.state.db.writer(), |p| sqlx::query_scalar(sql)
+                .fetch_one(p)
+                .await)
+            .unwrap(),
         );
     }
     out
@@ -130,6 +133,10 @@ async fn sql_in_every_text_field_is_just_text() {
         "%' UNION SELECT password_hash FROM users --",
         "'); DELETE FROM sessions; --",
         "\\'; UPDATE products SET price_cents = 0; --",
+        // NUL and other control characters: fine in SQLite text, refused by PostgreSQL.
+        "x\0z",
+        "\0' OR '1'='1",
+        "y\u{1}\u{7f}q",
     ];
     let before = fingerprint(&app).await;
     let client = app.browser();
@@ -178,6 +185,18 @@ async fn sql_in_every_text_field_is_just_text() {
     }
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
     app.clock.advance(3600); // past the sign-in backoff the guessing earned
+                             // Signed in, a session handle that is not one names nothing.
+    let alice = app.browser();
+    assert_eq!(
+        app.login(&alice, "alice", "wonderland-2026").await.status(),
+        200
+    );
+    for attack in attacks {
+        let res = app
+            .post(&alice, "/api/revoke_session", &[("handle", attack)])
+            .await;
+        assert_eq!(res.status(), 404, "{attack:?}");
+    }
     assert_eq!(
         app.login(&app.raw(), "alice", "wonderland-2026")
             .await

@@ -56,18 +56,20 @@ async fn update_to_zero(app: &TestApp, client: &reqwest::Client, product: i64) {
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
+    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(sql)
+        .fetch_one(p)
+        .await)
+    .unwrap()
 }
 
 async fn stock(app: &TestApp, product: i64) -> i64 {
-    sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
-        .bind(product)
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap()
+    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT stock FROM products WHERE id = $1"
+    )
+    .bind(product)
+    .fetch_one(p)
+    .await)
+    .unwrap()
 }
 
 /// Everything an order touches, to prove a refusal changed nothing.
@@ -75,8 +77,12 @@ async fn snapshot(app: &TestApp) -> (i64, i64, i64, i64) {
     (
         scalar(app, "SELECT COUNT(*) FROM orders").await,
         scalar(app, "SELECT COUNT(*) FROM order_items").await,
-        scalar(app, "SELECT COALESCE(SUM(quantity), 0) FROM cart_items").await,
-        scalar(app, "SELECT SUM(stock) FROM products").await,
+        scalar(
+            app,
+            "SELECT COALESCE(CAST(SUM(quantity) AS BIGINT), 0) FROM cart_items",
+        )
+        .await,
+        scalar(app, "SELECT CAST(SUM(stock) AS BIGINT) FROM products").await,
     )
 }
 
@@ -107,17 +113,21 @@ async fn placing_an_order_records_it_takes_the_stock_and_empties_the_cart() {
     let id: i64 = res.text().await.unwrap().parse().unwrap();
 
     let (total, name, country): (i64, String, String) =
-        sqlx::query_as("SELECT total_cents, billing_name, country FROM orders WHERE id = ?")
-            .bind(id)
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
-    let expected: i64 = sqlx::query_scalar(
-        "SELECT SUM(price_cents * CASE slug WHEN 'stoneware-mug' THEN 2 ELSE 1 END)
+        db::on!(app.state.db.writer(), |p| sqlx::query_as(
+            "SELECT total_cents, billing_name, country FROM orders WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(p)
+        .await)
+        .unwrap();
+    let expected: i64 = db::on!(app.state.db.writer(), |p| {
+        sqlx::query_scalar(
+        "SELECT CAST(SUM(price_cents * CASE slug WHEN 'stoneware-mug' THEN 2 ELSE 1 END) AS BIGINT)
            FROM products WHERE slug IN ('stoneware-mug', 'oak-cutting-board')",
     )
-    .fetch_one(&app.state.pool)
+    .fetch_one(p)
     .await
+    })
     .unwrap();
     assert_eq!(
         (total, name.as_str(), country.as_str()),
@@ -154,10 +164,13 @@ async fn placing_an_order_records_it_takes_the_stock_and_empties_the_cart() {
     assert!(html.contains(&format!("/orders/{id}")), "{html}");
 
     // Prices are the ones paid, whatever the catalog says later.
-    sqlx::query("UPDATE products SET price_cents = price_cents * 10, name = 'Renamed'")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    db::on!(app.state.db.writer(), |p| sqlx::query(
+        "UPDATE products SET price_cents = price_cents * 10, name = 'Renamed'"
+    )
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
     let order = app
         .post(&client, "/api/get_order", &[("id", &id.to_string())])
         .await
@@ -218,10 +231,12 @@ async fn invalid_fields_are_each_named_and_nothing_changes() {
     let sql = "Robert'); DROP TABLE orders; --";
     let res = place(&app, &client, &form(&[("name", sql)])).await;
     assert_eq!(res.status(), 200);
-    let stored: String = sqlx::query_scalar("SELECT billing_name FROM orders")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let stored: String = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT billing_name FROM orders"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(stored, sql);
 }
 
@@ -259,11 +274,14 @@ async fn not_enough_stock_is_a_conflict_and_changes_nothing() {
     add(&app, &client, mug, "3").await;
     add(&app, &client, board, "1").await;
     // Someone else bought mugs in the meantime.
-    sqlx::query("UPDATE products SET stock = 2 WHERE id = ?")
-        .bind(mug)
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    db::on!(app.state.db.writer(), |p| sqlx::query(
+        "UPDATE products SET stock = 2 WHERE id = $1"
+    )
+    .bind(mug)
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
     let before = snapshot(&app).await;
     let res = place(&app, &client, &ADDRESS).await;
     assert_eq!(res.status(), 409);
@@ -289,13 +307,19 @@ async fn a_failure_in_the_middle_rolls_everything_back() {
     let before = snapshot(&app).await;
     // The last step (emptying the cart) fails after the order, its lines and the stock
     // were written inside the transaction.
-    sqlx::query(
-        "CREATE TRIGGER fail_checkout BEFORE DELETE ON cart_items
-         BEGIN SELECT RAISE(ABORT, 'injected fault: disk on fire'); END",
-    )
-    .execute(&app.state.pool)
-    .await
-    .unwrap();
+    let fault: &[&str] = app.state.db.pick(
+        &["CREATE TRIGGER fail_checkout BEFORE DELETE ON cart_items
+           BEGIN SELECT RAISE(ABORT, 'injected fault: disk on fire'); END"],
+        &[
+            "CREATE FUNCTION fail_checkout() RETURNS trigger LANGUAGE plpgsql
+             AS $$ BEGIN RAISE EXCEPTION 'injected fault: disk on fire'; END $$",
+            "CREATE TRIGGER fail_checkout BEFORE DELETE ON cart_items
+             FOR EACH ROW EXECUTE FUNCTION fail_checkout()",
+        ],
+    );
+    for sql in fault {
+        exec(&app, sql).await;
+    }
     let res = place(&app, &client, &form(&[("idempotency_key", "retry-me")])).await;
     assert_eq!(res.status(), 500);
     let body = res.text().await.unwrap();
@@ -311,10 +335,14 @@ async fn a_failure_in_the_middle_rolls_everything_back() {
     );
 
     // Fault repaired: the same request (same key) now goes through, exactly once.
-    sqlx::query("DROP TRIGGER fail_checkout")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    exec(
+        &app,
+        app.state.db.pick(
+            "DROP TRIGGER fail_checkout",
+            "DROP TRIGGER fail_checkout ON cart_items",
+        ),
+    )
+    .await;
     let res = place(&app, &client, &form(&[("idempotency_key", "retry-me")])).await;
     assert_eq!(res.status(), 200);
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 1);

@@ -1,4 +1,4 @@
-//! DESIGN.md §4, rule by rule, over real HTTP against the real router and real SQLite.
+//! docs/ARCHITECTURE.md §4, rule by rule, over real HTTP against the real router and a real database.
 
 mod common;
 
@@ -124,11 +124,12 @@ async fn login_rotates_the_token_and_the_old_one_is_rejected() {
     assert_ne!(new_token, guest_cookie);
     // Same row, now signed in.
     assert_eq!(app.session_count().await, 1);
-    let row: (i64, Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT id, user_id, authenticated_at FROM sessions")
-            .fetch_one(&app.state.pool)
-            .await
-            .unwrap();
+    let row: (i64, Option<i64>, Option<i64>) = db::on!(app.state.db.writer(), |p| sqlx::query_as(
+        "SELECT id, user_id, authenticated_at FROM sessions"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(row.0, guest.id.0);
     assert!(row.1.is_some() && row.2 == Some(T0));
 
@@ -196,18 +197,20 @@ async fn idle_timeout_slides_with_activity_and_ends_an_unused_session() {
     let app = TestApp::spawn().await;
     let client = app.browser();
     app.login(&client, ALICE.0, ALICE.1).await;
-    let idle_of = |pool: sqlx::SqlitePool| async move {
-        sqlx::query_as::<_, (i64, i64)>("SELECT last_seen_at, idle_expires_at FROM sessions")
-            .fetch_one(&pool)
-            .await
-            .unwrap()
+    let idle_of = |db: db::Db| async move {
+        db::on!(db.writer(), |p| sqlx::query_as::<_, (i64, i64)>(
+            "SELECT last_seen_at, idle_expires_at FROM sessions"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap()
     };
-    assert_eq!(idle_of(app.state.pool.clone()).await, (T0, T0 + 1800));
+    assert_eq!(idle_of(app.state.db.clone()).await, (T0, T0 + 1800));
 
     // Within the touch interval nothing is written.
     app.clock.advance(30);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
-    assert_eq!(idle_of(app.state.pool.clone()).await, (T0, T0 + 1800));
+    assert_eq!(idle_of(app.state.db.clone()).await, (T0, T0 + 1800));
 
     // Active every 25 minutes for 2 hours: still signed in, deadline follows.
     for _ in 0..5 {
@@ -215,7 +218,7 @@ async fn idle_timeout_slides_with_activity_and_ends_an_unused_session() {
         assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     }
     let now = T0 + 30 + 5 * 25 * 60;
-    assert_eq!(idle_of(app.state.pool.clone()).await, (now, now + 1800));
+    assert_eq!(idle_of(app.state.db.clone()).await, (now, now + 1800));
 
     // 30 minutes of silence ends it, and the dead row is removed on sight.
     app.clock.advance(30 * 60);
@@ -233,10 +236,12 @@ async fn absolute_timeout_ends_even_a_busy_session() {
         app.clock.advance(20 * 60);
         assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     }
-    let abs: i64 = sqlx::query_scalar("SELECT absolute_expires_at FROM sessions")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let abs: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT absolute_expires_at FROM sessions"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(abs, T0 + 12 * 3600, "the absolute deadline never moves");
     app.clock.advance(20 * 60); // exactly 12 h after login
     assert_eq!(app.whoami(&client).await, None);
@@ -274,10 +279,12 @@ async fn garbage_collection_deletes_exactly_the_expired_rows() {
     let (_, remembered) = store.create(None, true, &meta).await.unwrap(); // 30 days
     app.clock.advance(900); // T0+1900: only `early` is past its idle deadline
     assert_eq!(store.delete_expired().await.unwrap(), 1);
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sessions ORDER BY id")
-        .fetch_all(&app.state.pool)
-        .await
-        .unwrap();
+    let ids: Vec<i64> = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT id FROM sessions ORDER BY id"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
     assert_eq!(ids, vec![later.id.0, remembered.id.0]);
     assert!(!ids.contains(&early.id.0));
     app.clock.advance(1000); // T0+2900
@@ -656,10 +663,12 @@ async fn registration_validates_and_signs_in() {
             .status(),
         200
     );
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let users: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(users, 3);
 }
 
@@ -670,10 +679,12 @@ async fn secrets_never_reach_responses() {
     let res = app.login(&client, ALICE.0, ALICE.1).await;
     let body = res.text().await.unwrap();
     assert!(!body.contains("argon2"));
-    let hash: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-        .fetch_one(&app.state.pool)
-        .await
-        .unwrap();
+    let hash: Vec<u8> = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT token_hash FROM sessions"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(hash.len(), 32, "only the SHA-256 is stored");
     for path in ["/", "/cart", "/billing"] {
         let html = get_html(&client, &app, path).await;
@@ -694,10 +705,13 @@ async fn sessions_are_served_from_memory_for_at_most_the_touch_interval() {
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     assert_eq!(app.state.sessions.cached(), 1, "the lookup was kept");
 
-    sqlx::query("DELETE FROM sessions")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    db::on!(app.state.db.writer(), |p| sqlx::query(
+        "DELETE FROM sessions"
+    )
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
     app.clock.advance(59);
     assert_eq!(
         app.whoami(&client).await.as_deref(),
@@ -718,9 +732,12 @@ async fn sessions_are_served_from_memory_for_at_most_the_touch_interval() {
     assert_eq!(app.login(&client, ALICE.0, ALICE.1).await.status(), 200);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     assert_eq!(app.state.sessions.cached(), 0);
-    sqlx::query("DELETE FROM sessions")
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
+    db::on!(app.state.db.writer(), |p| sqlx::query(
+        "DELETE FROM sessions"
+    )
+    .execute(p)
+    .await
+    .map(|_| ()))
+    .unwrap();
     assert_eq!(app.whoami(&client).await, None);
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// How sessions live and how their cookie looks. `Default` is the production policy
-/// (see DESIGN.md §4): 30 min idle, 12 h absolute, 30 days for "keep me signed in".
+/// (see docs/ARCHITECTURE.md §4): 30 min idle, 12 h absolute, 30 days for "keep me signed in".
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// A session unused this long is dead.

@@ -1,4 +1,4 @@
-//! Cross-site request refusal for state-changing requests (DESIGN.md §4 rule 9).
+//! Cross-site request refusal for state-changing requests (docs/ARCHITECTURE.md §4 rule 9).
 //!
 //! Browsers label every request with `Sec-Fetch-Site`; a state-changing request labelled
 //! `cross-site` or `same-site` is refused. Older browsers without that header still send

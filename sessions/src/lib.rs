@@ -1,4 +1,5 @@
-//! Server-side sessions on SQLite for axum, independent of any UI framework.
+//! Server-side sessions for axum on SQLite or PostgreSQL (through the `db` crate),
+//! independent of any UI framework.
 //!
 //! Where things happen, one hop each:
 //! - a session is **created** in [`SessionHandle::ensure`] (guest) or

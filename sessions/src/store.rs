@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
+use db::{on, Db};
 
 use crate::cache::SessionCache;
 use crate::clock::Clock;
@@ -63,38 +63,30 @@ pub enum StoreError {
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
                        absolute_expires_at, persistent, user_agent, ip, handle";
 
-/// Sessions in SQLite, with an in-memory copy of the recently used ones (see
-/// [`crate::cache`]). Cheap to clone (shared handles).
+/// Sessions in the database (SQLite or PostgreSQL, one query text for both), with an
+/// in-memory copy of the recently used ones (see [`crate::cache`]). Cheap to clone
+/// (shared handles).
 #[derive(Debug, Clone)]
 pub struct SessionStore {
-    pool: SqlitePool,
-    writer: SqlitePool,
+    db: Db,
     clock: Arc<dyn Clock>,
     config: Arc<SessionConfig>,
     cache: Arc<SessionCache>,
 }
 
 impl SessionStore {
-    /// A store over `pool` (whose schema has the `sessions` table), with this policy and clock.
-    pub fn new(pool: SqlitePool, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
+    /// A store over `db` (whose schema has the `sessions` table), with this policy and clock.
+    pub fn new(db: Db, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
         let cache = SessionCache::new(
             config.cache_capacity,
             config.touch_interval.as_secs() as i64,
         );
         SessionStore {
-            writer: pool.clone(),
-            pool,
+            db,
             clock,
             config: Arc::new(config),
             cache: Arc::new(cache),
         }
-    }
-
-    /// Sends every write through `writer` (a one-connection pool over the same database)
-    /// instead of the reading pool.
-    pub fn with_writer(mut self, writer: SqlitePool) -> Self {
-        self.writer = writer;
-        self
     }
 
     /// The policy in force.
@@ -107,9 +99,9 @@ impl SessionStore {
         self.clock.now()
     }
 
-    /// The pool, for callers that keep data hanging off sessions.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The database, for callers that keep data hanging off sessions.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Creates a session (a guest one when `user_id` is `None`) and returns its token.
@@ -123,25 +115,27 @@ impl SessionStore {
         let handle = crate::token::random_hex::<16>()?;
         let now = self.now();
         let (idle, abs) = self.config.timeouts(persistent);
-        let session = sqlx::query_as::<_, Session>(&format!(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, authenticated_at,
-                                   idle_expires_at, absolute_expires_at, persistent, user_agent, ip,
-                                   handle)
-             VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             RETURNING {COLUMNS}"
-        ))
-        .bind(&token.hash().0[..])
-        .bind(user_id)
-        .bind(now)
-        .bind(user_id.map(|_| now))
-        .bind((now + idle).min(now + abs))
-        .bind(now + abs)
-        .bind(persistent)
-        .bind(truncate(&meta.user_agent, 256))
-        .bind(truncate(&meta.ip, 64))
-        .bind(handle)
-        .fetch_one(&self.writer)
-        .await?;
+        let session = on!(self.db.writer(), |p| {
+            sqlx::query_as::<_, Session>(&format!(
+                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
+                                       authenticated_at, idle_expires_at, absolute_expires_at,
+                                       persistent, user_agent, ip, handle)
+                 VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)
+                 RETURNING {COLUMNS}"
+            ))
+            .bind(&token.hash().0[..])
+            .bind(user_id)
+            .bind(now)
+            .bind(user_id.map(|_| now))
+            .bind((now + idle).min(now + abs))
+            .bind(now + abs)
+            .bind(persistent)
+            .bind(truncate(&meta.user_agent, 256))
+            .bind(truncate(&meta.ip, 64))
+            .bind(&handle)
+            .fetch_one(p)
+            .await
+        })?;
         Ok((token, session))
     }
 
@@ -153,12 +147,14 @@ impl SessionStore {
             Some(session) => (session, None),
             None => {
                 let epoch = self.cache.epoch();
-                let row = sqlx::query_as::<_, Session>(&format!(
-                    "SELECT {COLUMNS} FROM sessions WHERE token_hash = ?"
-                ))
-                .bind(&hash[..])
-                .fetch_optional(&self.pool)
-                .await?;
+                let row = on!(self.db.reader(), |p| {
+                    sqlx::query_as::<_, Session>(&format!(
+                        "SELECT {COLUMNS} FROM sessions WHERE token_hash = $1"
+                    ))
+                    .bind(&hash[..])
+                    .fetch_optional(p)
+                    .await
+                })?;
                 let Some(session) = row else {
                     return Ok(Lookup::Unknown);
                 };
@@ -191,17 +187,21 @@ impl SessionStore {
         }
         let (idle, _) = self.config.timeouts(session.persistent);
         let epoch = self.cache.epoch();
-        let updated = sqlx::query_as::<_, Session>(&format!(
-            "UPDATE sessions
-                SET last_seen_at = ?1, idle_expires_at = MIN(?1 + ?2, absolute_expires_at)
-              WHERE id = ?3 AND idle_expires_at > ?1 AND absolute_expires_at > ?1
-          RETURNING {COLUMNS}"
-        ))
-        .bind(now)
-        .bind(idle)
-        .bind(session.id)
-        .fetch_optional(&self.writer)
-        .await?;
+        let updated = on!(self.db.writer(), |p| {
+            sqlx::query_as::<_, Session>(&format!(
+                "UPDATE sessions
+                    SET last_seen_at = $1,
+                        idle_expires_at = CASE WHEN $1 + $2 < absolute_expires_at
+                                               THEN $1 + $2 ELSE absolute_expires_at END
+                  WHERE id = $3 AND idle_expires_at > $1 AND absolute_expires_at > $1
+              RETURNING {COLUMNS}"
+            ))
+            .bind(now)
+            .bind(idle)
+            .bind(session.id)
+            .fetch_optional(p)
+            .await
+        })?;
         match &updated {
             Some(s) => self.cache.update_if_current(epoch, s, now),
             None => self.cache.forget(session.id),
@@ -213,12 +213,14 @@ impl SessionStore {
     /// row is gone (for example, logged out by a concurrent request).
     pub async fn rotate(&self, id: SessionId) -> Result<Option<SessionToken>, StoreError> {
         let token = SessionToken::generate()?;
-        let n = sqlx::query("UPDATE sessions SET token_hash = ? WHERE id = ?")
-            .bind(&token.hash().0[..])
-            .bind(id)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+        let n = on!(self.db.writer(), |p| {
+            sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
+                .bind(&token.hash().0[..])
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
         self.cache.forget(id);
         Ok((n == 1).then_some(token))
     }
@@ -235,33 +237,37 @@ impl SessionStore {
         let token = SessionToken::generate()?;
         let now = self.now();
         let (idle, abs) = self.config.timeouts(persistent);
-        let session = sqlx::query_as::<_, Session>(&format!(
-            "UPDATE sessions
-                SET token_hash = ?1, user_id = ?2, authenticated_at = ?3, last_seen_at = ?3,
-                    persistent = ?4, idle_expires_at = ?5, absolute_expires_at = ?6
-              WHERE id = ?7
-          RETURNING {COLUMNS}"
-        ))
-        .bind(&token.hash().0[..])
-        .bind(user_id)
-        .bind(now)
-        .bind(persistent)
-        .bind((now + idle).min(now + abs))
-        .bind(now + abs)
-        .bind(id)
-        .fetch_optional(&self.writer)
-        .await?;
+        let session = on!(self.db.writer(), |p| {
+            sqlx::query_as::<_, Session>(&format!(
+                "UPDATE sessions
+                    SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
+                        persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
+                  WHERE id = $7
+              RETURNING {COLUMNS}"
+            ))
+            .bind(&token.hash().0[..])
+            .bind(user_id)
+            .bind(now)
+            .bind(persistent)
+            .bind((now + idle).min(now + abs))
+            .bind(now + abs)
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
         self.cache.forget(id);
         Ok(session.map(|s| (token, s)))
     }
 
     /// Deletes one session. Returns whether it existed.
     pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
-        let n = sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(id)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+        let n = on!(self.db.writer(), |p| {
+            sqlx::query("DELETE FROM sessions WHERE id = $1")
+                .bind(id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
         self.cache.forget(id);
         Ok(n == 1)
     }
@@ -272,12 +278,14 @@ impl SessionStore {
         user_id: i64,
         keep: Option<SessionId>,
     ) -> Result<u64, StoreError> {
-        let n = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?")
-            .bind(user_id)
-            .bind(keep)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
+        let n = on!(self.db.writer(), |p| {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
         self.cache
             .forget_where(|s| s.user_id == Some(user_id) && Some(s.id) != keep);
         Ok(n)
@@ -290,13 +298,24 @@ impl SessionStore {
         user_id: i64,
         handle: &str,
     ) -> Result<Option<SessionId>, StoreError> {
-        let id = sqlx::query_scalar(
-            "DELETE FROM sessions WHERE user_id = ? AND handle = ? RETURNING id",
-        )
-        .bind(user_id)
-        .bind(handle)
-        .fetch_optional(&self.writer)
-        .await?;
+        // Handles are 32 lowercase hex digits; anything else names no session (and never
+        // reaches the database: PostgreSQL refuses text with NUL bytes, for one).
+        if handle.len() != 32
+            || !handle
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Ok(None);
+        }
+        let id: Option<SessionId> = on!(self.db.writer(), |p| {
+            sqlx::query_scalar(
+                "DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id",
+            )
+            .bind(user_id)
+            .bind(handle)
+            .fetch_optional(p)
+            .await
+        })?;
         if let Some(id) = id {
             self.cache.forget(id);
         }
@@ -306,27 +325,31 @@ impl SessionStore {
     /// The live sessions of `user_id`, most recently used first.
     pub async fn user_sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
         let now = self.now();
-        Ok(sqlx::query_as::<_, Session>(&format!(
-            "SELECT {COLUMNS} FROM sessions
-              WHERE user_id = ?1 AND idle_expires_at > ?2 AND absolute_expires_at > ?2
-              ORDER BY last_seen_at DESC, id DESC"
-        ))
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(on!(self.db.reader(), |p| {
+            sqlx::query_as::<_, Session>(&format!(
+                "SELECT {COLUMNS} FROM sessions
+                  WHERE user_id = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2
+                  ORDER BY last_seen_at DESC, id DESC"
+            ))
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(p)
+            .await
+        })?)
     }
 
     /// Deletes every expired session. Returns how many rows went.
     pub async fn delete_expired(&self) -> Result<u64, StoreError> {
         let now = self.now();
-        let n = sqlx::query(
-            "DELETE FROM sessions WHERE idle_expires_at <= ?1 OR absolute_expires_at <= ?1",
-        )
-        .bind(now)
-        .execute(&self.writer)
-        .await?
-        .rows_affected();
+        let n = on!(self.db.writer(), |p| {
+            sqlx::query(
+                "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
+            )
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
         self.cache
             .forget_where(|s| now >= s.idle_expires_at || now >= s.absolute_expires_at);
         Ok(n)
@@ -339,9 +362,11 @@ impl SessionStore {
 
     /// Number of session rows, live or not (for tests and metrics).
     pub async fn count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(on!(self.db.reader(), |p| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+                .fetch_one(p)
+                .await
+        })?)
     }
 }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use db::on;
 use sessions::{spawn_gc, FakeClock, SessionConfig, SessionStore};
-use sqlx::sqlite::SqlitePoolOptions;
 
 const T0: i64 = 1_767_225_600;
 
@@ -21,18 +21,24 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test]
 async fn the_collector_deletes_expired_sessions_and_survives_database_errors() {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect("sqlite::memory:")
-        .await
-        .unwrap();
-    sqlx::migrate!("../migrations").run(&pool).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = db::testing::fresh(&dir.path().join("shop.db")).await;
+    let exec = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            on!(db.writer(), |p| sqlx::query(sql)
+                .execute(p)
+                .await
+                .map(|_| ()))
+            .unwrap()
+        }
+    };
     let clock = FakeClock::new(T0);
     let config = SessionConfig {
         secure: false,
         ..Default::default()
     };
-    let store = SessionStore::new(pool.clone(), config, Arc::new(clock.clone()));
+    let store = SessionStore::new(db.clone(), config, Arc::new(clock.clone()));
     let meta = Default::default();
 
     store.create(None, false, &meta).await.unwrap();
@@ -45,23 +51,19 @@ async fn the_collector_deletes_expired_sessions_and_survives_database_errors() {
         store.count().await.unwrap() == 1
     })
     .await;
-    let left: i64 = sqlx::query_scalar("SELECT id FROM sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let left: i64 = on!(db.reader(), |p| sqlx::query_scalar(
+        "SELECT id FROM sessions"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
     assert_eq!(left, keeper.id.0);
 
     // Break the table under the collector: it must log and carry on.
-    sqlx::query("ALTER TABLE sessions RENAME TO sessions_away")
-        .execute(&pool)
-        .await
-        .unwrap();
+    exec("ALTER TABLE sessions RENAME TO sessions_away").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!gc.is_finished(), "the collector died on a database error");
-    sqlx::query("ALTER TABLE sessions_away RENAME TO sessions")
-        .execute(&pool)
-        .await
-        .unwrap();
+    exec("ALTER TABLE sessions_away RENAME TO sessions").await;
 
     store.create(None, false, &meta).await.unwrap();
     clock.advance(31 * 60);

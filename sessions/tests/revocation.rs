@@ -3,24 +3,16 @@
 
 use std::sync::Arc;
 
+use db::on;
 use sessions::{FakeClock, Lookup, SessionConfig, SessionStore};
-use sqlx::sqlite::SqlitePoolOptions;
 
 #[tokio::test]
 async fn nothing_resurrects_a_deleted_session() {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect("sqlite::memory:")
-        .await
-        .unwrap();
-    sqlx::migrate!("../migrations").run(&pool).await.unwrap();
-    sqlx::query("PRAGMA foreign_keys = ON")
-        .execute(&pool)
-        .await
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = db::testing::fresh(&dir.path().join("shop.db")).await;
     let clock = FakeClock::new(1_767_225_600);
     let store = SessionStore::new(
-        pool.clone(),
+        db.clone(),
         SessionConfig::default(),
         Arc::new(clock.clone()),
     );
@@ -51,24 +43,30 @@ async fn nothing_resurrects_a_deleted_session() {
     assert_eq!(store.count().await.unwrap(), 0);
     // Data hanging off the dead id cannot be written either (the product exists, so only
     // the session reference can fail).
-    sqlx::query("INSERT INTO products (id, slug, name, description, price_cents, image, stock) VALUES (1, 'p', 'P', '', 100, '', 5)")
-        .execute(&pool)
+    on!(db.writer(), |p| sqlx::query("INSERT INTO products (id, slug, name, description, price_cents, image, stock) VALUES (1, 'p', 'P', '', 100, '', 5)")
+        .execute(p)
         .await
-        .unwrap();
+        .map(|_| ()))
+    .unwrap();
     let (_, live) = store.create(None, false, &meta).await.unwrap();
-    sqlx::query(
-        "INSERT INTO cart_items (session_id, product_id, quantity, added_at) VALUES (?, 1, 1, 0)",
-    )
-    .bind(live.id)
-    .execute(&pool)
-    .await
-    .expect("a live session can hold a cart line");
-    let orphan = sqlx::query(
-        "INSERT INTO cart_items (session_id, product_id, quantity, added_at) VALUES (?, 1, 1, 0)",
-    )
-    .bind(session.id)
-    .execute(&pool)
-    .await;
+    let add_line = |id: sessions::SessionId| {
+        let db = db.clone();
+        async move {
+            on!(db.writer(), |p| {
+                sqlx::query(
+                "INSERT INTO cart_items (session_id, product_id, quantity, added_at) VALUES ($1, 1, 1, 0)",
+            )
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|_| ())
+            })
+        }
+    };
+    add_line(live.id)
+        .await
+        .expect("a live session can hold a cart line");
+    let orphan = add_line(session.id).await;
     assert!(
         orphan.is_err(),
         "the foreign key refuses rows for a deleted session"

@@ -1,20 +1,7 @@
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::error::AppError;
+use leptos::prelude::*;
 
-/// One of the signed-in user's sessions, as the account page shows it. Holds the public
-/// handle, never the token, its hash or the row id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub handle: String,
-    pub device: String,
-    pub ip: String,
-    pub created: String,
-    pub last_seen: String,
-    pub current: bool,
-    pub remembered: bool,
-}
+use super::model::*;
 
 /// `POST /api/list_sessions` — the signed-in user's live sessions, most recently used
 /// first, with `current` marking the one asking.

@@ -3,5 +3,7 @@
 
 mod api;
 pub mod device;
+mod model;
 
 pub use api::*;
+pub use model::*;

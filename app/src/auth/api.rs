@@ -1,13 +1,7 @@
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::error::AppError;
+use leptos::prelude::*;
 
-/// Who is signed in, as the browser may know it (no id, no hash, no token).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserInfo {
-    pub username: String,
-}
+use super::model::*;
 
 /// `POST /api/login` — fields `username`, `password`, optional `remember` ("on" keeps the
 /// session for 30 days with a persistent cookie), optional `next` (a local path to go to

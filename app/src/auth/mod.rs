@@ -2,6 +2,7 @@
 //! `validate`, storage and flows in `server` (ssr only), hashing in `password` (ssr only).
 
 mod api;
+mod model;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
@@ -11,3 +12,4 @@ pub mod throttle;
 pub mod validate;
 
 pub use api::*;
+pub use model::*;

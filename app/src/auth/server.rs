@@ -1,6 +1,6 @@
 //! Account storage and the sign-in / registration flows (ssr only).
 
-use sqlx::SqlitePool;
+use db::{on, Db};
 
 use super::password::{hash_password, needs_rehash, rehash, verify_password};
 use super::throttle;
@@ -22,46 +22,61 @@ impl std::fmt::Debug for UserCredentials {
     }
 }
 
-/// Finds a user by name, ignoring case.
+/// Finds a user by name, ignoring case (an index on `lower(username)` on both backends).
 pub async fn find_credentials(
-    pool: &SqlitePool,
+    db: &Db,
     username: &Username,
 ) -> Result<Option<UserCredentials>, sqlx::Error> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = ?")
+    let row: Option<(i64, String)> = on!(db.reader(), |p| {
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(username) = lower($1)")
             .bind(username.as_str())
-            .fetch_optional(pool)
-            .await?;
+            .fetch_optional(p)
+            .await
+    })?;
     Ok(row.map(|(id, password_hash)| UserCredentials { id, password_hash }))
 }
 
-/// Inserts a user. `None` if the name (ignoring case) is taken.
+/// Inserts a user. `None` if the name (ignoring case) is taken: the conflict is on the
+/// NOCASE column (SQLite) or the unique index on `lower(username)` (PostgreSQL).
 pub async fn insert_user(
-    pool: &SqlitePool,
+    db: &Db,
     username: &Username,
     password_hash: &str,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO users (username, password_hash, created_at, password_changed_at)
-         VALUES (?, ?, ?, ?)
-         ON CONFLICT (username) DO NOTHING
-         RETURNING id",
-    )
-    .bind(username.as_str())
-    .bind(password_hash)
-    .bind(now)
-    .bind(now)
-    .fetch_optional(pool)
-    .await
+    on!(db.writer(), |p| {
+        sqlx::query_scalar(
+            "INSERT INTO users (username, password_hash, created_at, password_changed_at)
+             VALUES ($1, $2, $3, $3)
+             ON CONFLICT DO NOTHING
+             RETURNING id",
+        )
+        .bind(username.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .fetch_optional(p)
+        .await
+    })
+}
+
+/// The stored password hash of a user.
+pub async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    on!(db.reader(), |p| {
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(p)
+            .await
+    })
 }
 
 /// The display name of a user.
-pub async fn username_of(pool: &SqlitePool, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await
+pub async fn username_of(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    on!(db.reader(), |p| {
+        sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(p)
+            .await
+    })
 }
 
 /// Usernames by user id, so pages for a signed-in user do not ask the database for the
@@ -84,7 +99,7 @@ pub async fn display_name(user_id: i64) -> Result<Option<String>, AppError> {
     {
         return Ok(Some(name.clone()));
     }
-    let name = username_of(&state.pool, user_id).await?;
+    let name = username_of(&state.db, user_id).await?;
     if let Some(name) = &name {
         let mut map = state.names.0.write().unwrap_or_else(|e| e.into_inner());
         if map.len() >= NAME_CACHE_MAX {
@@ -97,19 +112,19 @@ pub async fn display_name(user_id: i64) -> Result<Option<String>, AppError> {
 
 /// Creates a user with this password unless the name exists (used by the demo seed).
 pub async fn ensure_user(
-    pool: &SqlitePool,
+    db: &Db,
     username: &str,
     password: &str,
     now: i64,
 ) -> Result<bool, AppError> {
     let username = Username::parse(username).map_err(|e| AppError::Invalid(e.message().into()))?;
-    if find_credentials(pool, &username).await?.is_some() {
+    if find_credentials(db, &username).await?.is_some() {
         return Ok(false);
     }
     let password =
         Password::parse(password.to_string()).map_err(|e| AppError::Invalid(e.message().into()))?;
     let hash = hash_password(password).await?;
-    Ok(insert_user(pool, &username, &hash, now).await?.is_some())
+    Ok(insert_user(db, &username, &hash, now).await?.is_some())
 }
 
 fn internal(e: impl Into<AppError>) -> FormError {
@@ -137,7 +152,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         return Err(FormError::TooMany(wait));
     }
     let user = match &parsed {
-        Some(u) => find_credentials(&state.pool, u).await.map_err(internal)?,
+        Some(u) => find_credentials(&state.db, u).await.map_err(internal)?,
         None => None,
     };
     let (user_id, stored) = match user {
@@ -157,7 +172,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         .throttle
         .succeeded(account.as_deref(), &network, throttle::NETWORK_LIMIT);
     let verified = match kept {
-        Some(password) => upgrade_hash(&state.writer, id, &stored, password).await,
+        Some(password) => upgrade_hash(&state.db, id, &stored, password).await,
         None => stored,
     };
     let session = crate::session::session().map_err(internal)?;
@@ -165,12 +180,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     // A password change that landed while this sign-in was being checked must win: if
     // the hash is no longer the one verified, the new session goes again. (If the change
     // lands after this check, it ends this session with all the others.)
-    let now_stored: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&state.pool)
-            .await
-            .map_err(internal)?;
+    let now_stored = password_hash_of(&state.db, id).await.map_err(internal)?;
     if now_stored.as_deref() != Some(verified.as_str()) {
         tracing::info!(
             user = id,
@@ -179,7 +189,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         session.logout().await.map_err(internal)?;
         return Err(FormError::Credentials);
     }
-    crate::cart::server::merge_guest_cart(&state.writer, sid, id)
+    crate::cart::server::merge_guest_cart(&state.db, sid, id)
         .await
         .map_err(internal)?;
     Ok(())
@@ -206,14 +216,14 @@ pub async fn register(
         FormError::TooMany(wait)
     })?;
     let hash = hash_password(password).await.map_err(internal)?;
-    let id = insert_user(&state.writer, &username, &hash, now)
+    let id = insert_user(&state.db, &username, &hash, now)
         .await
         .map_err(internal)?
         .ok_or(FormError::UsernameTaken)?;
     tracing::info!(user = id, "account created");
     let session = crate::session::session().map_err(internal)?;
     let sid = session.login(id, false).await.map_err(internal)?;
-    crate::cart::server::merge_guest_cart(&state.writer, sid, id)
+    crate::cart::server::merge_guest_cart(&state.db, sid, id)
         .await
         .map_err(internal)?;
     Ok(())
@@ -223,17 +233,18 @@ pub async fn register(
 /// the stored hash is still the old one (a concurrent password change wins). A failure is
 /// logged and the sign-in goes on: the old hash still works. Returns the hash now expected
 /// in the row.
-async fn upgrade_hash(pool: &SqlitePool, user_id: i64, old: &str, password: String) -> String {
+async fn upgrade_hash(db: &Db, user_id: i64, old: &str, password: String) -> String {
     let result = async {
         let new = rehash(password).await?;
-        let changed =
-            sqlx::query("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?")
+        let changed = on!(db.writer(), |p| {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
                 .bind(&new)
                 .bind(user_id)
                 .bind(old)
-                .execute(pool)
-                .await?
-                .rows_affected();
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
         Ok::<_, AppError>((changed == 1).then_some(new))
     }
     .await;
@@ -297,11 +308,10 @@ pub async fn change_password(
     {
         return Err(ChangeError::TooMany(wait));
     }
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
-        .bind(user_id)
-        .fetch_one(&state.pool)
+    let stored = password_hash_of(&state.db, user_id)
         .await
-        .map_err(|e| ierr(e.into()))?;
+        .map_err(|e| ierr(e.into()))?
+        .ok_or(ChangeError::Internal)?;
     if !verify_password(current, Some(stored.clone()))
         .await
         .map_err(ierr)?
@@ -310,17 +320,20 @@ pub async fn change_password(
     }
     state.throttle.clear(&account);
     let hash = hash_password(new).await.map_err(ierr)?;
-    let changed = sqlx::query(
-        "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ? AND password_hash = ?",
-    )
-    .bind(hash)
-    .bind(now)
-    .bind(user_id)
-    .bind(&stored)
-    .execute(&state.writer)
-    .await
-    .map_err(|e| ierr(e.into()))?
-    .rows_affected();
+    let changed = on!(state.db.writer(), |p| {
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2
+              WHERE id = $3 AND password_hash = $4",
+        )
+        .bind(&hash)
+        .bind(now)
+        .bind(user_id)
+        .bind(&stored)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+    })
+    .map_err(|e| ierr(e.into()))?;
     if changed != 1 {
         // Changed concurrently by another request: let the user try again.
         return Err(ChangeError::WrongCurrent);

@@ -1,48 +1,7 @@
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::error::AppError;
+use leptos::prelude::*;
 
-/// One line of a cart, with the product's current price. Money is integer cents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct CartLine {
-    pub product_id: i64,
-    pub slug: String,
-    pub name: String,
-    pub image: String,
-    pub unit_price_cents: i64,
-    pub quantity: i64,
-    pub stock: i64,
-}
-
-impl CartLine {
-    pub fn line_total_cents(&self) -> i64 {
-        self.unit_price_cents * self.quantity
-    }
-}
-
-/// A whole cart.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cart {
-    pub lines: Vec<CartLine>,
-}
-
-impl Cart {
-    pub fn subtotal_cents(&self) -> i64 {
-        self.lines.iter().map(CartLine::line_total_cents).sum()
-    }
-
-    pub fn item_count(&self) -> i64 {
-        self.lines.iter().map(|l| l.quantity).sum()
-    }
-}
-
-/// What every cart change answers: the new number of items (for the badge).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CartSummary {
-    pub count: i64,
-}
+use super::model::*;
 
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
 fn check_quantity(quantity: i64, allow_zero: bool) -> Result<(), AppError> {
@@ -77,7 +36,7 @@ mod ssr {
 
     pub async fn summary(owner: Option<Owner>) -> Result<CartSummary, AppError> {
         let count = match owner {
-            Some(o) => store::count(&crate::state::pool()?, o).await?,
+            Some(o) => store::count(&crate::state::db()?, o).await?,
             None => 0,
         };
         Ok(CartSummary { count })
@@ -91,7 +50,7 @@ pub async fn get_cart() -> Result<Cart, AppError> {
         let Some(owner) = ssr::owner(false).await? else {
             return Ok(Cart::default());
         };
-        let lines = super::server::lines(&crate::state::pool()?, owner).await?;
+        let lines = super::server::lines(&crate::state::db()?, owner).await?;
         Ok(Cart { lines })
     }
     .await;
@@ -112,14 +71,14 @@ pub async fn cart_count() -> Result<i64, AppError> {
 pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
     let result: Result<CartSummary, AppError> = async {
         check_quantity(quantity, false)?;
-        let pool = crate::state::pool()?;
+        let db = crate::state::db()?;
         // Refuse unknown products before a guest session is created for them.
-        if super::server::stock_of(&pool, product_id).await?.is_none() {
+        if super::server::stock_of(&db, product_id).await?.is_none() {
             return Err(AppError::NotFound);
         }
         let owner = ssr::owner(true).await?.ok_or(AppError::Internal)?;
         let now = crate::state::app_state()?.sessions.now();
-        super::server::add(&crate::state::writer()?, owner, product_id, quantity, now).await?;
+        super::server::add(&crate::state::db()?, owner, product_id, quantity, now).await?;
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -133,7 +92,7 @@ pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSumm
     let result: Result<CartSummary, AppError> = async {
         check_quantity(quantity, true)?;
         let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
-        super::server::set_quantity(&crate::state::writer()?, owner, product_id, quantity).await?;
+        super::server::set_quantity(&crate::state::db()?, owner, product_id, quantity).await?;
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -146,7 +105,7 @@ pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> 
     let result: Result<CartSummary, AppError> = async {
         let owner = ssr::owner(false).await?;
         if let Some(owner) = owner {
-            super::server::remove(&crate::state::writer()?, owner, product_id).await?;
+            super::server::remove(&crate::state::db()?, owner, product_id).await?;
         }
         ssr::summary(owner).await
     }

@@ -2,7 +2,9 @@
 //! SQLite queries in `server` (ssr only).
 
 mod api;
+mod model;
 #[cfg(feature = "ssr")]
 pub mod server;
 
 pub use api::*;
+pub use model::*;

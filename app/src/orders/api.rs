@@ -1,61 +1,10 @@
-use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use super::validate::BillingForm;
 use crate::cart::Cart;
 use crate::error::{AppError, FieldError};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// One line of a placed order, at the price paid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct OrderLine {
-    pub product_id: i64,
-    pub slug: String,
-    pub name: String,
-    pub unit_price_cents: i64,
-    pub quantity: i64,
-}
-
-impl OrderLine {
-    pub fn line_total_cents(&self) -> i64 {
-        self.unit_price_cents * self.quantity
-    }
-}
-
-/// A placed order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Order {
-    pub id: i64,
-    pub placed_at: String,
-    pub total_cents: i64,
-    pub status: String,
-    pub address: BillingForm,
-    pub lines: Vec<OrderLine>,
-}
-
-/// An order in the list of orders.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderSummary {
-    pub id: i64,
-    pub placed_at: String,
-    pub total_cents: i64,
-    pub status: String,
-    pub item_count: i64,
-}
-
-/// Everything the billing page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BillingData {
-    /// Who is signed in (the page greets them).
-    pub username: String,
-    pub cart: Cart,
-    /// The values to fill in: a refused submission's, else the last order's address.
-    pub form: BillingForm,
-    /// Why the last plain-form submission was refused (only right after it).
-    pub error: Option<AppError>,
-    /// A fresh key for the form, so a double submit places one order.
-    pub idempotency_key: String,
-}
+use super::model::*;
 
 /// What a refused plain-form submission leaves with the session.
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
@@ -71,13 +20,12 @@ struct Draft {
 pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
     let result: Result<BillingData, AppError> = async {
         let (session, user) = crate::session::signed_in()?;
-        let pool = crate::state::pool()?;
-        let lines =
-            crate::cart::server::lines(&pool, crate::cart::server::Owner::User(user)).await?;
+        let db = crate::state::db()?;
+        let lines = crate::cart::server::lines(&db, crate::cart::server::Owner::User(user)).await?;
         // A draft is only shown right after the refusal that left it; otherwise a
         // returning customer gets the address of their last order.
         let draft = match session.id().filter(|_| after_error) {
-            Some(id) => super::server::load_draft(&pool, id)
+            Some(id) => super::server::load_draft(&db, id)
                 .await?
                 .and_then(|json| serde_json::from_str::<Draft>(&json).ok()),
             None => None,
@@ -85,7 +33,7 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
         let (form, error) = match draft {
             Some(d) => (d.form, Some(d.error)),
             None => (
-                super::server::last_address(&pool, user)
+                super::server::last_address(&db, user)
                     .await?
                     .unwrap_or_default(),
                 None,
@@ -144,19 +92,19 @@ pub async fn place_order(
         let address = form.validate().map_err(AppError::InvalidFields)?;
         let key = super::validate::idempotency_key(idempotency_key.as_deref())
             .map_err(AppError::Invalid)?;
-        let writer = crate::state::writer()?;
+        let db = crate::state::db()?;
         let now = crate::state::app_state()?.sessions.now();
-        super::server::place(&writer, user, &address, key, now).await
+        super::server::place(&db, user, &address, key, now).await
     }
     .await;
-    let (Ok(session), Ok(writer)) = (crate::session::session(), crate::state::writer()) else {
+    let (Ok(session), Ok(db)) = (crate::session::session(), crate::state::db()) else {
         return crate::error::respond(Err(AppError::Internal));
     };
     match outcome {
         Ok(id) => {
             // The order is committed: a failure to tidy up must not report it as failed.
             if let Some(sid) = session.id() {
-                if let Err(e) = super::server::delete_draft(&writer, sid).await {
+                if let Err(e) = super::server::delete_draft(&db, sid).await {
                     tracing::warn!(error = %e, "could not delete a billing draft");
                 }
             }
@@ -179,7 +127,7 @@ pub async fn place_order(
                 let saved = match serde_json::to_string(&draft) {
                     Ok(json) => match crate::state::app_state() {
                         Ok(state) => {
-                            super::server::save_draft(&writer, sid, &json, state.sessions.now())
+                            super::server::save_draft(&db, sid, &json, state.sessions.now())
                                 .await
                                 .map_err(|e| e.to_string())
                         }
@@ -203,7 +151,7 @@ pub async fn place_order(
 pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
     let result: Result<Vec<OrderSummary>, AppError> = async {
         let (_, user) = crate::session::signed_in()?;
-        Ok(super::server::list(&crate::state::pool()?, user).await?)
+        Ok(super::server::list(&crate::state::db()?, user).await?)
     }
     .await;
     crate::error::respond(result)
@@ -215,7 +163,7 @@ pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
 pub async fn get_order(id: i64) -> Result<Order, AppError> {
     let result: Result<Order, AppError> = async {
         let (_, user) = crate::session::signed_in()?;
-        super::server::get(&crate::state::pool()?, user, id)
+        super::server::get(&crate::state::db()?, user, id)
             .await?
             .ok_or(AppError::NotFound)
     }

@@ -2,9 +2,11 @@
 //! server functions in `api`, SQL in `server` (ssr only).
 
 mod api;
+mod model;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod validate;
 
 pub use api::*;
+pub use model::*;
 pub use validate::{BillingAddress, BillingForm, COUNTRIES};

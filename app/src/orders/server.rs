@@ -1,11 +1,15 @@
-//! Orders in SQL (ssr only). Placing an order is one `BEGIN IMMEDIATE` transaction: it
-//! takes SQLite's write lock first, so its stock check and its writes see the same state
-//! and no other writer can slip in between. Any failure rolls everything back.
+//! Orders in SQL (ssr only). Placing an order is one transaction whose stock check and
+//! writes see the same state, with no other writer slipping in between: on SQLite it
+//! takes the database's write lock first (`BEGIN IMMEDIATE`); on PostgreSQL, where
+//! several processes may place orders at once, it locks the user's row (one checkout per
+//! user at a time, so an idempotency key gives one order) and then the cart's product
+//! rows in id order (no deadlocks) before it reads the stock. Any failure rolls
+//! everything back.
 
+use db::{on, Db};
 use sessions::SessionId;
-use sqlx::SqlitePool;
 
-use super::api::{Order, OrderLine, OrderSummary};
+use super::model::{Order, OrderLine, OrderSummary};
 use super::validate::{BillingAddress, BillingForm};
 use crate::error::AppError;
 
@@ -14,131 +18,151 @@ use crate::error::AppError;
 /// With an idempotency key that this user already used, nothing changes and the earlier
 /// order's id is returned (a double submit is one order).
 pub async fn place(
-    pool: &SqlitePool,
+    db: &Db,
     user_id: i64,
     address: &BillingAddress,
     key: Option<&str>,
     now: i64,
 ) -> Result<i64, AppError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    if let Some(key) = key {
-        let earlier: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM orders WHERE user_id = ? AND idempotency_key = ?")
-                .bind(user_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(id) = earlier {
-            // The same form again. If the cart is empty this is a double submit (or a
-            // retry after a lost answer): the same order. If the cart holds something, a
-            // stale form is being used for new items: refuse rather than say "placed".
-            let waiting: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE user_id = ?")
-                    .bind(user_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if waiting > 0 {
-                return Err(AppError::Conflict(format!(
-                    "This form was already used for order #{id}. Please reload the billing page to order what is in your cart now."
-                )));
-            }
-            return Ok(id);
-        }
-    }
-    let lines: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT p.name, c.quantity, p.stock
-           FROM cart_items c JOIN products p ON p.id = c.product_id
-          WHERE c.user_id = ?
-          ORDER BY c.added_at, c.id",
-    )
-    .bind(user_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    if lines.is_empty() {
-        return Err(AppError::Invalid(
-            "Your cart is empty: add something before placing an order.".into(),
-        ));
-    }
-    let short: Vec<String> = lines
-        .iter()
-        .filter(|(_, quantity, stock)| quantity > stock)
-        .map(|(name, quantity, stock)| match stock {
-            0 => format!("{name} is sold out"),
-            _ => format!("only {stock} {name} left (you have {quantity})"),
-        })
-        .collect();
-    if !short.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "Not enough stock: {}. Please update your cart; nothing was ordered.",
-            short.join("; ")
-        )));
-    }
+    let begin = db.pick("BEGIN IMMEDIATE", "BEGIN");
+    let locks = db.pick::<&[&str]>(
+        &[],
+        &[
+            "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+            "SELECT id FROM products
+              WHERE id IN (SELECT product_id FROM cart_items WHERE user_id = $1)
+              ORDER BY id FOR UPDATE",
+        ],
+    );
     let a = address.get();
-    let order_id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (user_id, created_at, total_cents, billing_name, address_line1,
-                             address_line2, city, postal_code, country, idempotency_key)
-         VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-         RETURNING id",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(&a.name)
-    .bind(&a.address_line1)
-    .bind(&a.address_line2)
-    .bind(&a.city)
-    .bind(&a.postal_code)
-    .bind(&a.country)
-    .bind(key)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO order_items (order_id, product_id, name_at_purchase, unit_price_cents, quantity)
-         SELECT ?1, p.id, p.name, p.price_cents, c.quantity
-           FROM cart_items c JOIN products p ON p.id = c.product_id
-          WHERE c.user_id = ?2
-          ORDER BY c.added_at, c.id",
-    )
-    .bind(order_id)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE orders SET total_cents =
-                (SELECT SUM(unit_price_cents * quantity) FROM order_items WHERE order_id = ?1)
-          WHERE id = ?1",
-    )
-    .bind(order_id)
-    .execute(&mut *tx)
-    .await?;
-    // The CHECK (stock >= 0) on products is a second guard behind the check above.
-    sqlx::query(
-        "UPDATE products SET stock = stock - c.quantity
-           FROM cart_items c
-          WHERE c.product_id = products.id AND c.user_id = ?",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM cart_items WHERE user_id = ?")
+    on!(db.writer(), |p| {
+        let mut tx = p.begin_with(begin).await?;
+        for lock in locks {
+            sqlx::query(lock).bind(user_id).execute(&mut *tx).await?;
+        }
+        if let Some(key) = key {
+            let earlier: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2",
+            )
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = earlier {
+                // The same form again. If the cart is empty this is a double submit (or a
+                // retry after a lost answer): the same order. If the cart holds something,
+                // a stale form is being used for new items: refuse rather than say "placed".
+                let waiting: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE user_id = $1")
+                        .bind(user_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if waiting > 0 {
+                    return Err(AppError::Conflict(format!(
+                        "This form was already used for order #{id}. Please reload the billing page to order what is in your cart now."
+                    )));
+                }
+                return Ok(id);
+            }
+        }
+        let lines: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT p.name, c.quantity, p.stock
+               FROM cart_items c JOIN products p ON p.id = c.product_id
+              WHERE c.user_id = $1
+              ORDER BY c.added_at, c.id",
+        )
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if lines.is_empty() {
+            return Err(AppError::Invalid(
+                "Your cart is empty: add something before placing an order.".into(),
+            ));
+        }
+        let short: Vec<String> = lines
+            .iter()
+            .filter(|(_, quantity, stock)| quantity > stock)
+            .map(|(name, quantity, stock)| match stock {
+                0 => format!("{name} is sold out"),
+                _ => format!("only {stock} {name} left (you have {quantity})"),
+            })
+            .collect();
+        if !short.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "Not enough stock: {}. Please update your cart; nothing was ordered.",
+                short.join("; ")
+            )));
+        }
+        let order_id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (user_id, created_at, total_cents, billing_name, address_line1,
+                                 address_line2, city, postal_code, country, idempotency_key)
+             VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9)
+             RETURNING id",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(&a.name)
+        .bind(&a.address_line1)
+        .bind(&a.address_line2)
+        .bind(&a.city)
+        .bind(&a.postal_code)
+        .bind(&a.country)
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO order_items (order_id, product_id, name_at_purchase, unit_price_cents, quantity)
+             SELECT $1, p.id, p.name, p.price_cents, c.quantity
+               FROM cart_items c JOIN products p ON p.id = c.product_id
+              WHERE c.user_id = $2
+              ORDER BY c.added_at, c.id",
+        )
+        .bind(order_id)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(order_id)
+        sqlx::query(
+            "UPDATE orders SET total_cents =
+                    (SELECT CAST(SUM(unit_price_cents * quantity) AS BIGINT)
+                       FROM order_items WHERE order_id = $1)
+              WHERE id = $1",
+        )
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        // The CHECK (stock >= 0) on products is a second guard behind the check above.
+        sqlx::query(
+            "UPDATE products SET stock = stock - c.quantity
+               FROM cart_items c
+              WHERE c.product_id = products.id AND c.user_id = $1",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM cart_items WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(order_id)
+    })
 }
 
 /// `user_id`'s orders, newest first.
-pub async fn list(pool: &SqlitePool, user_id: i64) -> Result<Vec<OrderSummary>, sqlx::Error> {
-    let rows: Vec<(i64, i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT o.id, o.created_at, o.total_cents, o.status,
-                (SELECT COALESCE(SUM(quantity), 0) FROM order_items WHERE order_id = o.id)
-           FROM orders o
-          WHERE o.user_id = ?
-          ORDER BY o.created_at DESC, o.id DESC",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await?;
+pub async fn list(db: &Db, user_id: i64) -> Result<Vec<OrderSummary>, sqlx::Error> {
+    let rows: Vec<(i64, i64, i64, String, i64)> = on!(db.reader(), |p| {
+        sqlx::query_as(
+            "SELECT o.id, o.created_at, o.total_cents, o.status,
+                    (SELECT COALESCE(CAST(SUM(quantity) AS BIGINT), 0)
+                       FROM order_items WHERE order_id = o.id)
+               FROM orders o
+              WHERE o.user_id = $1
+              ORDER BY o.created_at DESC, o.id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(p)
+        .await
+    })?;
     Ok(rows
         .into_iter()
         .map(
@@ -154,11 +178,7 @@ pub async fn list(pool: &SqlitePool, user_id: i64) -> Result<Vec<OrderSummary>, 
 }
 
 /// One of `user_id`'s orders. Another user's order is `None`, exactly like a missing one.
-pub async fn get(
-    pool: &SqlitePool,
-    user_id: i64,
-    order_id: i64,
-) -> Result<Option<Order>, sqlx::Error> {
+pub async fn get(db: &Db, user_id: i64, order_id: i64) -> Result<Option<Order>, sqlx::Error> {
     type Row = (
         i64,
         i64,
@@ -170,28 +190,38 @@ pub async fn get(
         String,
         String,
     );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT created_at, total_cents, status, billing_name, address_line1, address_line2,
-                city, postal_code, country
-           FROM orders WHERE id = ? AND user_id = ?",
-    )
-    .bind(order_id)
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<Row> = on!(db.reader(), |p| {
+        sqlx::query_as(
+            "SELECT created_at, total_cents, status, billing_name, address_line1, address_line2,
+                    city, postal_code, country
+               FROM orders WHERE id = $1 AND user_id = $2",
+        )
+        .bind(order_id)
+        .bind(user_id)
+        .fetch_optional(p)
+        .await
+    })?;
     let Some((created_at, total_cents, status, name, line1, line2, city, postal, country)) = row
     else {
         return Ok(None);
     };
-    let lines = sqlx::query_as::<_, OrderLine>(
+    // Lines in cart order: SQLite's rowid, PostgreSQL's `line` identity column.
+    let lines_sql = db.pick(
         "SELECT i.product_id, p.slug, i.name_at_purchase AS name, i.unit_price_cents, i.quantity
            FROM order_items i JOIN products p ON p.id = i.product_id
-          WHERE i.order_id = ?
+          WHERE i.order_id = $1
           ORDER BY i.rowid",
-    )
-    .bind(order_id)
-    .fetch_all(pool)
-    .await?;
+        "SELECT i.product_id, p.slug, i.name_at_purchase AS name, i.unit_price_cents, i.quantity
+           FROM order_items i JOIN products p ON p.id = i.product_id
+          WHERE i.order_id = $1
+          ORDER BY i.line",
+    );
+    let lines = on!(db.reader(), |p| {
+        sqlx::query_as::<_, OrderLine>(lines_sql)
+            .bind(order_id)
+            .fetch_all(p)
+            .await
+    })?;
     Ok(Some(Order {
         id: order_id,
         placed_at: format_time(created_at),
@@ -211,18 +241,17 @@ pub async fn get(
 
 /// The address of `user_id`'s latest order (to fill the billing form of a returning
 /// customer).
-pub async fn last_address(
-    pool: &SqlitePool,
-    user_id: i64,
-) -> Result<Option<BillingForm>, sqlx::Error> {
-    let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT billing_name, address_line1, address_line2, city, postal_code, country
-           FROM orders WHERE user_id = ?
-          ORDER BY created_at DESC, id DESC LIMIT 1",
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await?;
+pub async fn last_address(db: &Db, user_id: i64) -> Result<Option<BillingForm>, sqlx::Error> {
+    let row: Option<(String, String, String, String, String, String)> = on!(db.reader(), |p| {
+        sqlx::query_as(
+            "SELECT billing_name, address_line1, address_line2, city, postal_code, country
+               FROM orders WHERE user_id = $1
+              ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(user_id)
+        .fetch_optional(p)
+        .await
+    })?;
     Ok(row.map(
         |(name, address_line1, address_line2, city, postal_code, country)| BillingForm {
             name,
@@ -237,41 +266,44 @@ pub async fn last_address(
 
 /// Keeps what a refused plain-form submission held (as JSON) with the session.
 pub async fn save_draft(
-    pool: &SqlitePool,
+    db: &Db,
     session: SessionId,
     draft: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO billing_drafts (session_id, draft, saved_at) VALUES (?, ?, ?)
-         ON CONFLICT (session_id) DO UPDATE SET draft = excluded.draft, saved_at = excluded.saved_at",
-    )
-    .bind(session)
-    .bind(draft)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(())
+    on!(db.writer(), |p| {
+        sqlx::query(
+            "INSERT INTO billing_drafts (session_id, draft, saved_at) VALUES ($1, $2, $3)
+             ON CONFLICT (session_id) DO UPDATE SET draft = excluded.draft, saved_at = excluded.saved_at",
+        )
+        .bind(session)
+        .bind(draft)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+    })
 }
 
 /// The session's saved draft, if any.
-pub async fn load_draft(
-    pool: &SqlitePool,
-    session: SessionId,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT draft FROM billing_drafts WHERE session_id = ?")
-        .bind(session)
-        .fetch_optional(pool)
-        .await
+pub async fn load_draft(db: &Db, session: SessionId) -> Result<Option<String>, sqlx::Error> {
+    on!(db.reader(), |p| {
+        sqlx::query_scalar("SELECT draft FROM billing_drafts WHERE session_id = $1")
+            .bind(session)
+            .fetch_optional(p)
+            .await
+    })
 }
 
 /// Forgets the session's draft (after an order went through).
-pub async fn delete_draft(pool: &SqlitePool, session: SessionId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM billing_drafts WHERE session_id = ?")
-        .bind(session)
-        .execute(pool)
-        .await?;
-    Ok(())
+pub async fn delete_draft(db: &Db, session: SessionId) -> Result<(), sqlx::Error> {
+    on!(db.writer(), |p| {
+        sqlx::query("DELETE FROM billing_drafts WHERE session_id = $1")
+            .bind(session)
+            .execute(p)
+            .await
+            .map(|_| ())
+    })
 }
 
 /// A Unix time as `26 November 2026, 19:53 UTC`.

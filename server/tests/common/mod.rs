@@ -1,5 +1,6 @@
-//! Test harness: the real router on a random port, a fresh SQLite file per test, a fake
-//! clock, and HTTP clients with or without a cookie jar.
+//! Test harness: the real router on a random port, a fresh database per test (a SQLite
+//! file, or a new database on the PostgreSQL server named by `SHOP_TEST_POSTGRES_URL`:
+//! see `db::testing`), a fake clock, and HTTP clients with or without a cookie jar.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -58,9 +59,10 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("shop.db");
         let mut config = Config::from_lookup(|_| None).expect("default config");
-        config.database_url = format!("sqlite://{}", db.display());
+        config.database_url = db::testing::fresh_url(&dir.path().join("shop.db")).await;
+        // Tests run side by side, each with its own pool on one PostgreSQL server.
+        config.postgres.max_connections = 8;
         config.sessions.secure = false;
         tweak(&mut config);
         let clock = FakeClock::new(T0);
@@ -105,6 +107,11 @@ impl TestApp {
         }
     }
 
+    /// The backend this test runs on.
+    pub fn backend(&self) -> db::Backend {
+        self.state.db.backend()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -127,10 +134,7 @@ impl TestApp {
     }
 
     pub async fn session_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&self.state.pool)
-            .await
-            .unwrap()
+        self.state.sessions.count().await.unwrap()
     }
 
     /// POSTs a form to a server function (as a script would: JSON answers).
@@ -229,6 +233,15 @@ impl TestApp {
     }
 }
 
+impl Drop for TestApp {
+    /// Gives the database connections back (a test binary starts dozens of servers, and a
+    /// PostgreSQL server allows a few hundred connections in all).
+    fn drop(&mut self) {
+        let db = self.state.db.clone();
+        SERVER_RUNTIME.spawn(async move { db.close().await });
+    }
+}
+
 /// The body of `GET path` as `client` sees it.
 pub async fn get_html(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
     client
@@ -243,11 +256,22 @@ pub async fn get_html(client: &reqwest::Client, app: &TestApp, path: &str) -> St
 
 /// The id of the product with this slug.
 pub async fn product_id(app: &TestApp, slug: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM products WHERE slug = ?")
-        .bind(slug)
-        .fetch_one(&app.state.pool)
+    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        "SELECT id FROM products WHERE slug = $1"
+    )
+    .bind(slug)
+    .fetch_one(p)
+    .await)
+    .unwrap()
+}
+
+/// Runs one SQL statement on the test's database (setting up a state, injecting a fault).
+pub async fn exec(app: &TestApp, sql: &str) {
+    db::on!(app.state.db.writer(), |p| sqlx::query(sql)
+        .execute(p)
         .await
-        .unwrap()
+        .map(|_| ()))
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// `POST /api/add_to_cart` as a script would.

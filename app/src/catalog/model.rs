@@ -1,0 +1,58 @@
+//! The catalog's client-visible types: a product, the sort orders, the search bound.
+//! Shared by the browser and the server: no SQL, no server functions here.
+
+use serde::{Deserialize, Serialize};
+
+/// A product as shown to shoppers. Prices are integer cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Product {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub price_cents: i64,
+    pub image: String,
+    pub stock: i64,
+}
+
+/// How the catalog is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Name,
+    PriceUp,
+    PriceDown,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Name, Sort::PriceUp, Sort::PriceDown];
+
+    /// The `sort` query value. Unknown values fall back to the default.
+    pub fn parse(value: Option<&str>) -> Sort {
+        match value {
+            Some("price_asc") => Sort::PriceUp,
+            Some("price_desc") => Sort::PriceDown,
+            _ => Sort::Name,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::PriceUp => "price_asc",
+            Sort::PriceDown => "price_desc",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Name => "Name",
+            Sort::PriceUp => "Price: low to high",
+            Sort::PriceDown => "Price: high to low",
+        }
+    }
+}
+
+/// Longest search text considered (longer input is cut, not refused: it is a search box).
+pub const MAX_QUERY_CHARS: usize = 100;
