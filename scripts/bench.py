@@ -24,6 +24,29 @@ SECS = int(os.environ.get("BENCH_SECS", "8"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNS = 16
 MARKER = "<!-- written by hand below; scripts/bench keeps it -->"
+# The PostgreSQL figures (`scripts/bench --postgres`) live between these markers; a SQLite
+# run keeps them, a PostgreSQL run replaces only them.
+PG_START = "<!-- postgres figures: scripts/bench --postgres -->"
+PG_END = "<!-- end of postgres figures -->"
+
+
+class Sql:
+    """Statements run directly on the benchmark's database (setting up, seeding)."""
+
+    def __init__(self, url):
+        self.url = url
+        self.postgres = url.startswith("postgres")
+
+    def run(self, sqlite_sql, postgres_sql, params=()):
+        if self.postgres:
+            out = subprocess.run(["psql", "-v", "ON_ERROR_STOP=1", "-qtA", self.url, "-c", postgres_sql],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+            return out.splitlines()[-1] if out else None
+        con = sqlite3.connect(self.url.removeprefix("sqlite://"), timeout=30)
+        row = con.execute(sqlite_sql, params).fetchone()
+        con.commit()
+        con.close()
+        return row[0] if row else None
 
 
 def free_port():
@@ -113,22 +136,23 @@ def machine():
             "wrk and the server share the same cores")
 
 
-def seed_sessions(db, n):
+def seed_sessions(sql, n):
     """Adds `n` live sessions of nobody to the sessions table, with SQL."""
-    con = sqlite3.connect(db, timeout=30)
     now = int(time.time())
-    con.execute(
+    sql.run(
         """WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
            INSERT INTO sessions (token_hash, created_at, last_seen_at, idle_expires_at,
                                  absolute_expires_at, handle)
            SELECT randomblob(32), ?, ?, ? + 86400 * 300, ? + 86400 * 300, lower(hex(randomblob(16)))
              FROM c""",
+        f"""INSERT INTO sessions (token_hash, created_at, last_seen_at, idle_expires_at,
+                                  absolute_expires_at, handle)
+            SELECT decode(md5(random()::text) || md5(random()::text), 'hex'), {now}, {now},
+                   {now} + 86400 * 300, {now} + 86400 * 300, md5(random()::text)
+              FROM generate_series(1, {int(n)})""",
         (n, now, now, now, now),
     )
-    con.commit()
-    count = con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
-    con.close()
-    return count
+    return int(sql.run("SELECT COUNT(*) FROM sessions", "SELECT COUNT(*) FROM sessions"))
 
 
 def main():
@@ -137,17 +161,20 @@ def main():
     ap.add_argument("--site", required=True)
     ap.add_argument("--out", default="docs/PERFORMANCE.md")
     ap.add_argument("--floor", help="wasm of bench/wasm-floor, built like the shop's")
+    ap.add_argument("--database-url", help="an empty PostgreSQL database (default: a new SQLite file)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-")
-    db = os.path.join(tmp, "bench.db")
+    db_url = args.database_url or f"sqlite://{os.path.join(tmp, 'bench.db')}"
+    sql = Sql(db_url)
+    backend = "PostgreSQL" if sql.postgres else "SQLite"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     def start(port, **extra):
         env = dict(os.environ, LEPTOS_OUTPUT_NAME="shop", LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
                    LEPTOS_SITE_ROOT=args.site, LEPTOS_HASH_FILES="true",
-                   DATABASE_URL=f"sqlite://{db}", COOKIE_SECURE="false", RUST_LOG="error", **extra)
+                   DATABASE_URL=db_url, COOKIE_SECURE="false", RUST_LOG="error", **extra)
         proc = subprocess.Popen([args.server], env=env, stdout=subprocess.DEVNULL)
         for _ in range(600):
             try:
@@ -162,17 +189,18 @@ def main():
     try:
         # Plenty of stock, so adds never run into it; 16 accounts with alice's password
         # for the sign-in load (one account signed in 16 times at once would be throttled).
-        con = sqlite3.connect(db, timeout=30)
-        con.execute("UPDATE products SET stock = 1000000")
-        con.execute(
+        sql.run("UPDATE products SET stock = 1000000", "UPDATE products SET stock = 1000000")
+        sql.run(
             """INSERT INTO users (username, password_hash, created_at, password_changed_at)
                SELECT 'bench' || n, u.password_hash, u.created_at, u.created_at
                  FROM users u,
                       (WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n < 15)
                        SELECT n FROM c)
+                WHERE u.username = 'alice'""",
+            """INSERT INTO users (username, password_hash, created_at, password_changed_at)
+               SELECT 'bench' || n, u.password_hash, u.created_at, u.created_at
+                 FROM users u, generate_series(0, 15) AS n
                 WHERE u.username = 'alice'""")
-        con.commit()
-        con.close()
 
         status, headers, _ = post(base, "/api/login", {"username": "alice", "password": "wonderland-2026"})
         assert status == 200, status
@@ -209,9 +237,9 @@ def main():
         try:
             pair("POST /api/current_user, session cache off", nc_base + "/api/current_user",
                  script=post_lua, into=nocache_rows)
-            small = seed_sessions(db, 1000)
+            small = seed_sessions(sql, 1000)
             lookup_small = wrk(nc_base + "/api/current_user", cookie=user, script=post_lua)
-            large = seed_sessions(db, 1_000_000 - small)
+            large = seed_sessions(sql, 1_000_000 - small)
             lookup_large = wrk(nc_base + "/api/current_user", cookie=user, script=post_lua)
         finally:
             nocache.kill()
@@ -295,6 +323,11 @@ end
                 f"{ratio(signed['p50'], anon['p50']):.2f} | {ratio(signed['p99'], anon['p99']):.2f} |")
         return table
 
+    if sql.postgres:
+        write_postgres_block(args.out, pg_block(sql, rows, nocache_rows, new_guests, rest, busy, login_rps,
+                                                lookup_small, lookup_large, pair_table, ratio))
+        return
+
     lines = [
         "# Performance",
         "",
@@ -376,17 +409,76 @@ end
             f"| `wasm_floor.wasm` | {raw:,} | {gz:,} |",
         ]
     # Everything from the marker on is written by hand (analysis, before/after figures)
-    # and kept across reruns.
+    # and kept across reruns, as are the PostgreSQL figures of the last --postgres run.
     kept = ""
+    pg = ""
     if os.path.exists(args.out):
         old = open(args.out).read()
         if MARKER in old:
             kept = old[old.index(MARKER):]
+        if PG_START in old and PG_END in old:
+            pg = old[old.index(PG_START):old.index(PG_END) + len(PG_END)]
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
+        if pg:
+            f.write("\n" + pg + "\n")
         if kept:
             f.write("\n" + kept)
     print(f"written to {args.out}")
+
+
+def pg_block(sql, rows, nocache_rows, new_guests, rest, busy, login_rps, lookup_small, lookup_large,
+             pair_table, ratio):
+    """The PostgreSQL section of docs/PERFORMANCE.md."""
+    version = sql.run("", "SHOW server_version")
+    lines = [
+        PG_START,
+        "## PostgreSQL",
+        "",
+        f"Measured {datetime.date.today().isoformat()} by `scripts/bench --postgres` on: {machine()}.",
+        f"The same runs as above, with the shop on a private PostgreSQL {version} server on the same",
+        "machine (Unix socket; `fsync` on, `synchronous_commit=off`: like SQLite's",
+        "`synchronous=NORMAL`, a crash of the machine may lose the last commits, never",
+        "consistency) and the shop's default pool of 16 connections. PostgreSQL's own processes",
+        "share the two cores with the shop and wrk.",
+        "",
+        "### Cost of the session check (signed in ÷ anonymous)",
+        "",
+    ]
+    lines += pair_table(rows)
+    lines += ["", "With the session cache off (a second server on the same database):", ""]
+    lines += pair_table(nocache_rows)
+    lines += [
+        "",
+        "### Many writers, sign-in storm, lookup against table size",
+        "",
+        "| measurement | result | ratio |",
+        "|---|---|---|",
+        f"| `POST /api/add_to_cart`, a new guest each time ({CONNS} connections) | {fmt(new_guests)} | |",
+        f"| `GET /cart` (4 connections) at rest | {fmt(rest)} | |",
+        f"| `GET /cart` during 16 continuous sign-ins ({login_rps:.1f} sign-ins/s) | {fmt(busy)} | "
+        f"p99 {ratio(busy['p99'], rest['p99']):.2f}× rest |",
+        f"| session lookup (cache off), 1 000 sessions | {fmt(lookup_small)} | |",
+        f"| session lookup (cache off), 1 000 000 sessions | {fmt(lookup_large)} | "
+        f"p50 {ratio(lookup_large['p50'], lookup_small['p50']):.2f}×, req/s "
+        f"{ratio(lookup_large['rps'], lookup_small['rps']):.2f}× |",
+        PG_END,
+    ]
+    return "\n".join(lines)
+
+
+def write_postgres_block(out, block):
+    """Replaces the PostgreSQL block of `out` (or puts it before the hand-written part)."""
+    old = open(out).read() if os.path.exists(out) else ""
+    if PG_START in old and PG_END in old:
+        new = old[:old.index(PG_START)] + block + old[old.index(PG_END) + len(PG_END):]
+    elif MARKER in old:
+        new = old[:old.index(MARKER)] + block + "\n\n" + old[old.index(MARKER):]
+    else:
+        new = old + "\n" + block + "\n"
+    with open(out, "w") as f:
+        f.write(new)
+    print(f"PostgreSQL figures written to {out}")
 
 
 if __name__ == "__main__":
