@@ -521,3 +521,51 @@ async fn without_javascript_errors_come_back_with_the_values_and_success_confirm
     let html = get_html(&client, &app, "/billing").await;
     assert!(html.contains(r#"value="1 Rabbit Hole""#), "{html}");
 }
+
+#[tokio::test]
+async fn the_last_items_go_to_exactly_as_many_buyers_as_there_are() {
+    let app = TestApp::spawn().await;
+    let kettle = product_id(&app, "copper-kettle").await;
+    // Six shoppers each have one kettle in their cart; three are left.
+    let mut buyers = Vec::new();
+    for n in 0..6 {
+        let client = app.browser();
+        let name = format!("buyer{n}");
+        let res = app
+            .post(
+                &client,
+                "/api/register",
+                &[
+                    ("username", name.as_str()),
+                    ("password", "a-long-enough-password"),
+                    ("password_confirm", "a-long-enough-password"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(add(&app, &client, kettle, "1").await.status(), 200);
+        buyers.push(client);
+    }
+    exec(
+        &app,
+        &format!("UPDATE products SET stock = 3 WHERE id = {kettle}"),
+    )
+    .await;
+
+    // All six press "Place order" at the same moment.
+    let answers = futures::future::join_all(buyers.iter().map(|c| place(&app, c, &ADDRESS))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 200, 409, 409, 409]);
+    assert_eq!(
+        stock(&app, kettle).await,
+        0,
+        "never below zero, nothing left over"
+    );
+    assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 3);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM cart_items").await,
+        3,
+        "the three refused carts are untouched"
+    );
+}
