@@ -204,37 +204,6 @@ mod ssr {
     }
 }
 
-/// On the server, records the error's status on the current response so that plain HTTP
-/// clients see 4xx/5xx instead of the server-function default. Call it on every error
-/// a server function returns (the `respond` helper does this).
-#[cfg(feature = "ssr")]
-pub fn set_status(err: &AppError) {
-    // A plain HTML form post is answered with a redirect back to the form (the server
-    // function runtime encodes the error into that URL); a 4xx would break the redirect.
-    if crate::forms::is_plain_form_post() {
-        return;
-    }
-    if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        let status = axum::http::StatusCode::from_u16(err.status_code())
-            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        opts.set_status(status);
-        if let AppError::TooManyRequests { retry_after_secs } = err {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                opts.insert_header(axum::http::header::RETRY_AFTER, v);
-            }
-        }
-    }
-}
-
-/// Passes a server function's result through, setting the response status on error.
-#[cfg(feature = "ssr")]
-pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        set_status(err);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

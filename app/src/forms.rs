@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use leptos::prelude::use_context;
 
 use crate::auth::validate::FormError;
-use crate::error::{respond, AppError};
+use crate::error::AppError;
 
 /// Longest value echoed back into a form through the URL.
 const MAX_KEPT_VALUE: usize = 200;
@@ -67,6 +67,6 @@ pub fn finish(
             leptos_axum::redirect(&format!("{form_page}?{}", query.finish()));
             Ok(())
         }
-        Err(e) => respond(Err(e.into())),
+        Err(e) => Err(e.into()),
     }
 }

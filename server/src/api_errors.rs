@@ -1,9 +1,11 @@
-//! The HTTP status of a failed server function, decided at the edge.
+//! The HTTP status of a failed server function: decided here, and only here.
 //!
-//! The server-function runtime answers every error with 500, including errors raised
-//! before our code runs (a missing or undecodable field). This layer reads the typed
-//! [`AppError`] in such an answer and gives it its real status (400, 401, 422, 429 with
-//! `Retry-After`, ...), so bad input is never reported as a server fault.
+//! Server functions return a typed [`AppError`] and set no status themselves. The
+//! server-function runtime answers every error with 500, including errors raised before
+//! our code runs (a missing or undecodable field). This layer reads the `AppError` in
+//! such an answer and gives it its real status ([`AppError::status_code`]: 400, 401,
+//! 422, 429 with `Retry-After`, ...), so bad input is never reported as a server fault.
+//! (A plain HTML form post is answered with a redirect instead, which passes through.)
 
 use std::collections::HashSet;
 use std::sync::OnceLock;

@@ -25,7 +25,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
             .collect())
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/revoke_session` — field `handle` (from `list_sessions`). Ends that session
@@ -45,7 +45,7 @@ pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
         Ok(current)
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/revoke_other_sessions` — ends every session of the signed-in user except
@@ -61,7 +61,7 @@ pub async fn revoke_other_sessions() -> Result<u64, AppError> {
         Ok(ended)
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/change_password` — fields `current_password`, `new_password`,
@@ -77,7 +77,7 @@ pub async fn change_password(
     use crate::auth::server::ChangeError;
     use crate::auth::validate::FormError;
     if crate::session::session()?.user_id().is_none() {
-        return crate::error::respond(Err(AppError::Unauthorized));
+        return Err(AppError::Unauthorized);
     }
     let outcome =
         crate::auth::server::change_password(current_password, new_password, new_password_confirm)

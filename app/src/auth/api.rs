@@ -51,7 +51,7 @@ pub async fn register(
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let session = crate::session::session()?;
-    crate::error::respond(session.logout().await.map_err(AppError::from))?;
+    session.logout().await.map_err(AppError::from)?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -63,7 +63,7 @@ pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let Some(user_id) = session.user_id() else {
         return Ok(None);
     };
-    let name = crate::error::respond(super::server::display_name(user_id).await)?;
+    let name = super::server::display_name(user_id).await?;
     Ok(name.map(|username| UserInfo { username }))
 }
 

@@ -54,7 +54,7 @@ pub async fn get_cart() -> Result<Cart, AppError> {
         Ok(Cart { lines })
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/cart_count` — number of items in the cart (the header badge).
@@ -62,7 +62,7 @@ pub async fn get_cart() -> Result<Cart, AppError> {
 pub async fn cart_count() -> Result<i64, AppError> {
     let result: Result<i64, AppError> =
         async { Ok(ssr::summary(ssr::owner(false).await?).await?.count) }.await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/add_to_cart` — fields `product_id`, `quantity` (1–99). Adds to the line
@@ -82,7 +82,7 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, 
         ssr::summary(Some(owner)).await
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/update_cart_item` — fields `product_id`, `quantity` (0–99; 0 removes).
@@ -96,7 +96,7 @@ pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSumm
         ssr::summary(Some(owner)).await
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/remove_cart_item` — field `product_id`. Removing what is not there is fine.
@@ -110,7 +110,7 @@ pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> 
         ssr::summary(owner).await
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 #[cfg(test)]

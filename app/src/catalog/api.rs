@@ -21,11 +21,9 @@ pub async fn list_products(
         .take(MAX_QUERY_CHARS)
         .collect();
     let sort = Sort::parse(sort.as_deref());
-    crate::error::respond(
-        super::server::search_products(&db, &q, sort)
-            .await
-            .map_err(AppError::from),
-    )
+    super::server::search_products(&db, &q, sort)
+        .await
+        .map_err(AppError::from)
 }
 
 /// `POST /api/get_product` (field `slug`) — one product; 404 when the slug is unknown.
@@ -33,9 +31,9 @@ pub async fn list_products(
 pub async fn get_product(slug: String) -> Result<Product, AppError> {
     let db = crate::state::db()?;
     let found = super::server::product_by_slug(&db, &slug).await;
-    crate::error::respond(match found {
+    match found {
         Ok(Some(p)) => Ok(p),
         Ok(None) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
-    })
+    }
 }

@@ -56,7 +56,7 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
         })
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/place_order` — fields `name`, `address_line1`, `address_line2` (optional),
@@ -98,7 +98,7 @@ pub async fn place_order(
     }
     .await;
     let (Ok(session), Ok(db)) = (crate::session::session(), crate::state::db()) else {
-        return crate::error::respond(Err(AppError::Internal));
+        return Err(AppError::Internal);
     };
     match outcome {
         Ok(id) => {
@@ -142,7 +142,7 @@ pub async fn place_order(
             leptos_axum::redirect(&format!("/billing?error={}", error.code()));
             Ok(0)
         }
-        Err(error) => crate::error::respond(Err(error)),
+        Err(error) => Err(error),
     }
 }
 
@@ -154,7 +154,7 @@ pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
         Ok(super::server::list(&crate::state::db()?, user).await?)
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// `POST /api/get_order` — field `id`. One of the signed-in user's orders; any other id
@@ -168,7 +168,7 @@ pub async fn get_order(id: i64) -> Result<Order, AppError> {
             .ok_or(AppError::NotFound)
     }
     .await;
-    crate::error::respond(result)
+    result
 }
 
 /// The field errors of an error, for inline display.
