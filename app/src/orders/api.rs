@@ -1,5 +1,4 @@
 use super::validate::BillingForm;
-use crate::cart::Cart;
 use crate::error::{AppError, FieldError};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -49,7 +48,7 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
             .ok_or(AppError::Unauthorized)?;
         Ok(BillingData {
             username,
-            cart: Cart { lines },
+            cart: crate::cart::Cart { lines },
             form,
             error,
             idempotency_key: key.iter().map(|b| format!("{b:02x}")).collect(),
