@@ -15,7 +15,7 @@ pub struct AppState {
     pub db: Db,
     pub sessions: SessionStore,
     /// Sign-in and registration throttling (per process).
-    pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
+    pub throttle: crate::auth::throttle::Throttle,
     /// Usernames of signed-in users (see `auth::server::NameCache`).
     pub names: std::sync::Arc<crate::auth::server::NameCache>,
 }

@@ -12,6 +12,7 @@ use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
+use app::auth::throttle::Throttle;
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::{Request, State};
@@ -131,9 +132,9 @@ pub async fn prepare(
         .map_err(|e| StartupError::Seed(e.to_string()))?;
     Ok(AppState {
         leptos_options,
+        throttle: Throttle::new(db.clone()),
         db,
         sessions,
-        throttle: Default::default(),
         names: Default::default(),
     })
 }
@@ -148,6 +149,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
     let db = state.db.clone();
     let gc = sessions::spawn_gc(state.sessions.clone(), config.gc_interval);
+    let prune = spawn_throttle_prune(
+        state.throttle.clone(),
+        state.sessions.clone(),
+        config.gc_interval,
+    );
     let app = router(state);
 
     let listener = tokio::net::TcpListener::bind(addr)
@@ -186,9 +192,33 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         } => tracing::warn!(?grace, "grace period over; closing remaining connections"),
     }
     gc.abort();
+    prune.abort();
     db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Deletes throttle counters that no longer matter, on the collector's schedule. An error
+/// is logged and the task carries on at the next tick.
+fn spawn_throttle_prune(
+    throttle: Throttle,
+    store: SessionStore,
+    every: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match throttle.prune(store.now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "throttle: quiet counters deleted"),
+                Err(e) => {
+                    tracing::error!(error = %e, "throttle prune failed; retrying at the next tick")
+                }
+            }
+        }
+    })
 }
 
 async fn shutdown_signal() {

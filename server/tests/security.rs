@@ -234,3 +234,62 @@ async fn guesses_sent_in_parallel_cannot_slip_past_the_count() {
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((verified, refused), (5, 25), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn throttle_counters_are_one_transaction_per_attempt_in_the_database() {
+    use app::auth::throttle::{ACCOUNT_LIMIT, NETWORK_LIMIT, REGISTRATIONS_PER_HOUR};
+    let app = TestApp::spawn().await;
+    let throttle = &app.state.throttle;
+    let keys = [
+        ("user:carol", ACCOUNT_LIMIT),
+        ("net:198.51.100.x", NETWORK_LIMIT),
+    ];
+    // 60 attempts arrive before any has been verified: exactly 5 get through.
+    let outcomes = futures::future::join_all((0..60).map(|_| throttle.attempt(&keys, T0))).await;
+    let passed = outcomes.iter().filter(|o| matches!(o, Ok(Ok(())))).count();
+    assert!(outcomes.iter().all(|o| o.is_ok()), "{outcomes:?}");
+    assert_eq!(passed, 5);
+    assert_eq!(throttle.wait("user:carol", T0).await.unwrap(), Some(60));
+    // A success takes its own count back, and only its own.
+    throttle
+        .succeeded(Some("user:carol"), "net:198.51.100.x", NETWORK_LIMIT)
+        .await
+        .unwrap();
+    assert_eq!(throttle.wait("user:carol", T0).await.unwrap(), None);
+    // Registrations: ten an hour per network, counted in one statement each.
+    let net = "net:203.0.113.x";
+    let outcomes = futures::future::join_all(
+        (0..REGISTRATIONS_PER_HOUR + 5).map(|_| throttle.register(net, T0)),
+    )
+    .await;
+    let passed = outcomes.iter().filter(|o| matches!(o, Ok(Ok(())))).count();
+    assert_eq!(passed, REGISTRATIONS_PER_HOUR as usize);
+    assert_eq!(throttle.register(net, T0 + 600).await.unwrap(), Err(3000));
+    assert_eq!(throttle.register(net, T0 + 3600).await.unwrap(), Ok(()));
+    // Quiet counters go; a blocked key stays until its wait is over.
+    assert_eq!(throttle.prune(T0 + 1800).await.unwrap(), 0);
+    assert!(throttle.prune(T0 + 2 * 3600).await.unwrap() >= 2);
+    assert_eq!(throttle.wait("net:198.51.100.x", T0).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_lock_out_counts_on_every_server_of_the_database() {
+    let a = TestApp::spawn().await;
+    let url = a.database_url.clone();
+    let b = TestApp::spawn_with(move |c| {
+        c.database_url = url;
+        c.seed_demo_data = false;
+    })
+    .await;
+    // Five wrong passwords, spread over both servers.
+    for (n, server) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+        let res = login_status(server, "alice", "not-the-password").await;
+        assert_eq!(res.status(), 401, "guess {n}");
+    }
+    // Both now make alice wait, even with the right password.
+    for server in [&a, &b] {
+        let res = login_status(server, "alice", "wonderland-2026").await;
+        assert_eq!(res.status(), 429);
+        assert_eq!(header(&res, "retry-after"), "60");
+    }
+}

@@ -147,7 +147,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     if let Some(account) = &account {
         keys.push((account.as_str(), throttle::ACCOUNT_LIMIT));
     }
-    if let Err(wait) = state.throttle.attempt(&keys, now) {
+    if let Err(wait) = state.throttle.attempt(&keys, now).await.map_err(internal)? {
         tracing::info!(retry_after_secs = wait, "sign-in throttled");
         return Err(FormError::TooMany(wait));
     }
@@ -170,7 +170,9 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     };
     state
         .throttle
-        .succeeded(account.as_deref(), &network, throttle::NETWORK_LIMIT);
+        .succeeded(account.as_deref(), &network, throttle::NETWORK_LIMIT)
+        .await
+        .map_err(internal)?;
     let verified = match kept {
         Some(password) => upgrade_hash(&state.db, id, &stored, password).await,
         None => stored,
@@ -211,10 +213,15 @@ pub async fn register(
     // Every well-formed attempt counts, taken names included: that also limits probing
     // which names exist.
     let network = throttle::network_key(&crate::session::client_network());
-    state.throttle.register(&network, now).map_err(|wait| {
-        tracing::info!(retry_after_secs = wait, "registration throttled");
-        FormError::TooMany(wait)
-    })?;
+    state
+        .throttle
+        .register(&network, now)
+        .await
+        .map_err(internal)?
+        .map_err(|wait| {
+            tracing::info!(retry_after_secs = wait, "registration throttled");
+            FormError::TooMany(wait)
+        })?;
     let hash = hash_password(password).await.map_err(internal)?;
     let id = insert_user(&state.db, &username, &hash, now)
         .await
@@ -305,6 +312,8 @@ pub async fn change_password(
     if let Err(wait) = state
         .throttle
         .attempt(&[(account.as_str(), throttle::ACCOUNT_LIMIT)], now)
+        .await
+        .map_err(|e| ierr(e.into()))?
     {
         return Err(ChangeError::TooMany(wait));
     }
@@ -318,7 +327,11 @@ pub async fn change_password(
     {
         return Err(ChangeError::WrongCurrent); // already counted by `attempt`
     }
-    state.throttle.clear(&account);
+    state
+        .throttle
+        .clear(&account)
+        .await
+        .map_err(|e| ierr(e.into()))?;
     let hash = hash_password(new).await.map_err(ierr)?;
     let changed = on!(state.db.writer(), |p| {
         sqlx::query(

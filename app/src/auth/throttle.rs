@@ -11,12 +11,16 @@
 //! Registrations count per client network: at most `REGISTRATIONS_PER_HOUR`.
 //!
 //! Time comes from the session store's clock, so tests move it instead of sleeping.
-//! Counters live in memory: a restart forgets them, which errs on the side of the user.
-//! (A crate such as governor limits the *rate of all requests*; what is needed here is a
-//! count of *failures* with a backoff that grows, on the app's own clock.)
+//! Counters live in the database (`throttle_failures`, `throttle_registrations`), so
+//! every server process on it counts the same attempts and a restart forgets nothing;
+//! the collector prunes quiet rows. The rules are pure functions on one key's counters
+//! ([`Failures::fail`]) applied in one transaction per attempt, and one statement per
+//! registration, so an attempt cancelled half-way leaves nothing half-counted.
+//! (A crate such as governor limits the *rate of all requests*, in memory; what is needed
+//! here is a count of *failures* with a backoff that grows, on the app's own clock,
+//! shared by every process.)
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use db::{on, Db};
 
 /// Failed sign-ins per account before the backoff starts.
 pub const ACCOUNT_LIMIT: u32 = 5;
@@ -32,29 +36,40 @@ pub const MAX_WAIT_SECS: i64 = 15 * 60;
 pub const QUIET_RESET_SECS: i64 = 60 * 60;
 /// Accounts created per client network per hour.
 pub const REGISTRATIONS_PER_HOUR: u32 = 10;
-/// Entries kept before stale ones are pruned (bounds memory under a flood of names).
-const PRUNE_ABOVE: usize = 10_000;
-/// Hard bound: past it, only keys that are blocked right now are kept.
-const HARD_CAP: usize = 100_000;
+/// The registration window.
+const WINDOW_SECS: i64 = 60 * 60;
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Failures {
-    count: u32,
-    last_at: i64,
-    blocked_until: i64,
+/// One key's failure counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Failures {
+    pub count: i64,
+    pub last_at: i64,
+    pub blocked_until: i64,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Window {
-    count: u32,
-    started_at: i64,
-}
+impl Failures {
+    /// Seconds this key must still wait at `now`, if any.
+    pub fn wait(&self, now: i64) -> Option<u64> {
+        (self.blocked_until > now).then(|| (self.blocked_until - now) as u64)
+    }
 
-/// The throttle state of one server process.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, Failures>>,
-    registrations: Mutex<HashMap<String, Window>>,
+    /// The counters after one more failure at `now`: from the `limit`-th failure on, a
+    /// wait of 1 minute, doubling with each further failure, at most 15; a key quiet for
+    /// an hour starts afresh.
+    pub fn fail(self, limit: u32, now: i64) -> Failures {
+        let mut f = if now - self.last_at >= QUIET_RESET_SECS {
+            Failures::default()
+        } else {
+            self
+        };
+        f.count += 1;
+        f.last_at = now;
+        if f.count >= i64::from(limit) {
+            let doublings = (f.count - i64::from(limit)).min(10);
+            f.blocked_until = now + (BASE_WAIT_SECS << doublings).min(MAX_WAIT_SECS);
+        }
+        f
+    }
 }
 
 /// Key of an account: the name as typed, without regard to case or surrounding space.
@@ -67,109 +82,175 @@ pub fn network_key(coarse_ip: &str) -> String {
     format!("net:{coarse_ip}")
 }
 
+/// The throttle, over the shop's database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    db: Db,
+}
+
 impl Throttle {
-    /// Seconds to wait before `keys` may try again (the longest of them), or `None`.
-    pub fn wait(&self, keys: &[&str], now: i64) -> Option<u64> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter()
-            .filter_map(|k| map.get(*k))
-            .map(|f| f.blocked_until - now)
-            .filter(|w| *w > 0)
-            .max()
-            .map(|w| w as u64)
+    pub fn new(db: Db) -> Self {
+        Throttle { db }
     }
 
-    /// Starts an attempt for `keys` (each with its limit): `Err(wait)` if one of them must
-    /// wait; otherwise the attempt is counted as a failure of every key at once, under the
-    /// same lock as the check, so attempts sent in parallel cannot all slip past it. A
-    /// successful attempt takes its count back with [`Throttle::succeeded`].
-    pub fn attempt(&self, keys: &[(&str, u32)], now: i64) -> Result<(), u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|(k, _)| map.get(*k))
-            .map(|f| f.blocked_until - now)
-            .filter(|w| *w > 0)
-            .max();
-        if let Some(wait) = wait {
-            return Err(wait as u64);
-        }
-        for (key, limit) in keys {
-            Self::fail_locked(&mut map, key, *limit, now);
-        }
-        Ok(())
+    /// Starts an attempt for `keys` (each with its limit, checked in this order):
+    /// `Err(wait)` if one of them must wait, and then nothing is counted; otherwise the
+    /// attempt is counted as a failure of every key at once, in the same transaction as
+    /// the check, with the keys' rows locked (on SQLite, the database's write lock), so
+    /// attempts sent in parallel, to any process, cannot all slip past it. A successful
+    /// attempt takes its count back with [`Throttle::succeeded`].
+    pub async fn attempt(
+        &self,
+        keys: &[(&str, u32)],
+        now: i64,
+    ) -> Result<Result<(), u64>, sqlx::Error> {
+        let begin = self.db.pick("BEGIN IMMEDIATE", "BEGIN");
+        let lock = self.db.pick(
+            "SELECT count, last_at, blocked_until FROM throttle_failures WHERE key = $1",
+            "SELECT count, last_at, blocked_until FROM throttle_failures WHERE key = $1 FOR UPDATE",
+        );
+        on!(self.db.writer(), |p| {
+            let mut tx = p.begin_with(begin).await?;
+            let mut counted = Vec::with_capacity(keys.len());
+            for (key, limit) in keys {
+                // The row exists before it is locked (a lock cannot hold a missing row).
+                // A refused attempt rolls this back, so refusals leave no rows behind.
+                sqlx::query(
+                    "INSERT INTO throttle_failures (key, count, last_at, blocked_until)
+                     VALUES ($1, 0, 0, 0) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+                let f: Failures = sqlx::query_as(lock).bind(key).fetch_one(&mut *tx).await?;
+                if let Some(wait) = f.wait(now) {
+                    return Ok(Err(wait));
+                }
+                counted.push((key, f.fail(*limit, now)));
+            }
+            for (key, f) in counted {
+                sqlx::query(
+                    "UPDATE throttle_failures SET count = $2, last_at = $3, blocked_until = $4
+                      WHERE key = $1",
+                )
+                .bind(key)
+                .bind(f.count)
+                .bind(f.last_at)
+                .bind(f.blocked_until)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Ok(()))
+        })
     }
 
     /// Takes back a successful attempt: the account's failures are forgotten; the
     /// network keeps its earlier ones (one good account must not launder the failures of
     /// a client guessing at others) but not this attempt's.
-    pub fn succeeded(&self, account: Option<&str>, network: &str, network_limit: u32) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+    pub async fn succeeded(
+        &self,
+        account: Option<&str>,
+        network: &str,
+        network_limit: u32,
+    ) -> Result<(), sqlx::Error> {
         if let Some(account) = account {
-            map.remove(account);
+            self.clear(account).await?;
         }
-        if let Some(f) = map.get_mut(network) {
-            f.count = f.count.saturating_sub(1);
-            if f.count < network_limit {
-                f.blocked_until = 0;
-            }
-        }
-    }
-
-    /// Records a failed attempt for `key`; from the `limit`-th failure on it must wait.
-    pub fn fail(&self, key: &str, limit: u32, now: i64) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        Self::fail_locked(&mut map, key, limit, now);
-    }
-
-    fn fail_locked(map: &mut HashMap<String, Failures>, key: &str, limit: u32, now: i64) {
-        if map.len() > PRUNE_ABOVE {
-            map.retain(|_, f| now - f.last_at < QUIET_RESET_SECS || f.blocked_until > now);
-            if map.len() > HARD_CAP {
-                map.retain(|_, f| f.blocked_until > now);
-            }
-            if map.len() > HARD_CAP {
-                tracing::warn!("sign-in throttle full of blocked keys: forgetting them");
-                map.clear();
-            }
-        }
-        let f = map.entry(key.to_string()).or_default();
-        if now - f.last_at >= QUIET_RESET_SECS {
-            *f = Failures::default();
-        }
-        f.count += 1;
-        f.last_at = now;
-        if f.count >= limit {
-            let doublings = (f.count - limit).min(10);
-            f.blocked_until = now + (BASE_WAIT_SECS << doublings).min(MAX_WAIT_SECS);
-        }
+        on!(self.db.writer(), |p| {
+            sqlx::query(
+                "UPDATE throttle_failures
+                    SET count = CASE WHEN count > 0 THEN count - 1 ELSE 0 END,
+                        blocked_until = CASE WHEN count - 1 < $2 THEN 0 ELSE blocked_until END
+                  WHERE key = $1",
+            )
+            .bind(network)
+            .bind(i64::from(network_limit))
+            .execute(p)
+            .await
+            .map(|_| ())
+        })
     }
 
     /// Forgets the failures of `key` (after a successful sign-in to that account).
-    pub fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
+    pub async fn clear(&self, key: &str) -> Result<(), sqlx::Error> {
+        on!(self.db.writer(), |p| {
+            sqlx::query("DELETE FROM throttle_failures WHERE key = $1")
+                .bind(key)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })
     }
 
     /// Counts a registration attempt from `network`; `Err(wait)` once the hourly quota is
-    /// used up.
-    pub fn register(&self, network: &str, now: i64) -> Result<(), u64> {
-        let mut map = self.registrations.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > PRUNE_ABOVE {
-            map.retain(|_, w| now - w.started_at < 3600);
+    /// used up. One statement: concurrent registrations cannot overshoot the quota.
+    pub async fn register(&self, network: &str, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
+        let counted: Option<i64> = on!(self.db.writer(), |p| {
+            sqlx::query_scalar(
+                "INSERT INTO throttle_registrations (network, count, started_at)
+                 VALUES ($1, 1, $2)
+                 ON CONFLICT (network) DO UPDATE
+                    SET count = CASE WHEN $2 - throttle_registrations.started_at >= $3 THEN 1
+                                     ELSE throttle_registrations.count + 1 END,
+                        started_at = CASE WHEN $2 - throttle_registrations.started_at >= $3 THEN $2
+                                          ELSE throttle_registrations.started_at END
+                  WHERE $2 - throttle_registrations.started_at >= $3
+                     OR throttle_registrations.count < $4
+                 RETURNING count",
+            )
+            .bind(network)
+            .bind(now)
+            .bind(WINDOW_SECS)
+            .bind(i64::from(REGISTRATIONS_PER_HOUR))
+            .fetch_optional(p)
+            .await
+        })?;
+        if counted.is_some() {
+            return Ok(Ok(()));
         }
-        let w = map.entry(network.to_string()).or_default();
-        if now - w.started_at >= 3600 {
-            *w = Window {
-                count: 0,
-                started_at: now,
-            };
-        }
-        if w.count >= REGISTRATIONS_PER_HOUR {
-            return Err((w.started_at + 3600 - now).max(1) as u64);
-        }
-        w.count += 1;
-        Ok(())
+        let started: Option<i64> = on!(self.db.writer(), |p| {
+            sqlx::query_scalar("SELECT started_at FROM throttle_registrations WHERE network = $1")
+                .bind(network)
+                .fetch_optional(p)
+                .await
+        })?;
+        let started = started.unwrap_or(now);
+        Ok(Err((started + WINDOW_SECS - now).max(1) as u64))
+    }
+
+    /// Seconds `key` must still wait (for tests and the account page).
+    pub async fn wait(&self, key: &str, now: i64) -> Result<Option<u64>, sqlx::Error> {
+        let f: Option<Failures> = on!(self.db.reader(), |p| {
+            sqlx::query_as(
+                "SELECT count, last_at, blocked_until FROM throttle_failures WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(f.and_then(|f| f.wait(now)))
+    }
+
+    /// Deletes the counters that no longer matter at `now`: failures quiet for the reset
+    /// period and not blocking, registration windows that are over. Returns how many.
+    pub async fn prune(&self, now: i64) -> Result<u64, sqlx::Error> {
+        on!(self.db.writer(), |p| {
+            let a = sqlx::query(
+                "DELETE FROM throttle_failures WHERE last_at <= $1 AND blocked_until <= $2",
+            )
+            .bind(now - QUIET_RESET_SECS)
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected();
+            let b = sqlx::query("DELETE FROM throttle_registrations WHERE started_at <= $1")
+                .bind(now - WINDOW_SECS)
+                .execute(p)
+                .await?
+                .rows_affected();
+            Ok(a + b)
+        })
     }
 }
 
@@ -181,71 +262,32 @@ mod tests {
 
     #[test]
     fn the_fifth_failure_starts_a_doubling_wait_capped_at_fifteen_minutes() {
-        let t = Throttle::default();
+        let mut f = Failures::default();
         for i in 0..4 {
-            t.fail("user:alice", ACCOUNT_LIMIT, T + i);
-            assert_eq!(t.wait(&["user:alice"], T + i), None);
+            f = f.fail(ACCOUNT_LIMIT, T + i);
+            assert_eq!(f.wait(T + i), None);
         }
-        t.fail("user:alice", ACCOUNT_LIMIT, T + 4);
-        assert_eq!(t.wait(&["user:alice"], T + 4), Some(60));
-        assert_eq!(t.wait(&["user:alice"], T + 64), None, "the wait ends");
+        f = f.fail(ACCOUNT_LIMIT, T + 4);
+        assert_eq!(f.wait(T + 4), Some(60));
+        assert_eq!(f.wait(T + 64), None, "the wait ends");
         let mut now = T + 64;
         for expected in [120, 240, 480, 900, 900] {
-            t.fail("user:alice", ACCOUNT_LIMIT, now);
-            assert_eq!(t.wait(&["user:alice"], now), Some(expected));
+            f = f.fail(ACCOUNT_LIMIT, now);
+            assert_eq!(f.wait(now), Some(expected));
             now += expected as i64;
         }
-        assert_eq!(t.wait(&["other", "user:alice"], now - 1), Some(1));
+        assert_eq!(f.wait(now - 1), Some(1));
     }
 
     #[test]
-    fn quiet_for_fifteen_minutes_starts_afresh_and_success_clears() {
-        let t = Throttle::default();
+    fn quiet_for_an_hour_starts_afresh() {
+        let mut f = Failures::default();
         for i in 0..4 {
-            t.fail("k", 5, T + i);
+            f = f.fail(5, T + i);
         }
-        t.fail("k", 5, T + 3 + QUIET_RESET_SECS);
-        assert_eq!(t.wait(&["k"], T + 3 + QUIET_RESET_SECS), None);
-        for _ in 0..4 {
-            t.fail("k", 5, T + 4000);
-        }
-        assert!(t.wait(&["k"], T + 4000).is_some());
-        t.clear("k");
-        assert_eq!(t.wait(&["k"], T + 4000), None);
-    }
-
-    #[test]
-    fn parallel_attempts_cannot_all_pass_the_check() {
-        let t = Throttle::default();
-        let keys = [("user:alice", ACCOUNT_LIMIT), ("net:a", NETWORK_LIMIT)];
-        // 300 attempts arrive before any has been verified: only 5 get through.
-        let passed = (0..300).filter(|_| t.attempt(&keys, T).is_ok()).count();
-        assert_eq!(passed, 5);
-        // A success takes its own count back, and only its own.
-        let t = Throttle::default();
-        for _ in 0..3 {
-            t.attempt(&keys, T).unwrap();
-        }
-        t.succeeded(Some("user:alice"), "net:a", NETWORK_LIMIT);
-        assert_eq!(t.wait(&["user:alice"], T), None);
-        for _ in 0..(NETWORK_LIMIT - 2) {
-            t.attempt(&[("net:a", NETWORK_LIMIT)], T).unwrap();
-        }
-        assert!(
-            t.attempt(&[("net:a", NETWORK_LIMIT)], T).is_err(),
-            "2 + 18 = 20"
-        );
-    }
-
-    #[test]
-    fn registrations_are_counted_per_network_per_hour() {
-        let t = Throttle::default();
-        for _ in 0..REGISTRATIONS_PER_HOUR {
-            assert!(t.register("net:a", T).is_ok());
-        }
-        assert_eq!(t.register("net:a", T + 600), Err(3000));
-        assert!(t.register("net:b", T + 600).is_ok());
-        assert!(t.register("net:a", T + 3600).is_ok());
+        f = f.fail(5, T + 3 + QUIET_RESET_SECS);
+        assert_eq!(f.count, 1);
+        assert_eq!(f.wait(T + 3 + QUIET_RESET_SECS), None);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     pub clock: FakeClock,
+    /// The database this server runs on (a second server may be started on it).
+    pub database_url: String,
     raw: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -65,6 +67,7 @@ impl TestApp {
         config.postgres.max_connections = 8;
         config.sessions.secure = false;
         tweak(&mut config);
+        let database_url = config.database_url.clone();
         let clock = FakeClock::new(T0);
         let server_clock = clock.clone();
         let (state, addr) = SERVER_RUNTIME
@@ -102,6 +105,7 @@ impl TestApp {
             addr,
             state,
             clock,
+            database_url,
             raw,
             _dir: dir,
         }

@@ -1,0 +1,17 @@
+-- Sign-in and registration throttling (app/src/auth/throttle.rs), in the database so
+-- that every server process on it counts the same failures. Rows are pruned by the
+-- collector once they are quiet.
+CREATE TABLE throttle_failures (
+    key           TEXT   PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 128),
+    count         BIGINT NOT NULL CHECK (count >= 0),
+    last_at       BIGINT NOT NULL,
+    blocked_until BIGINT NOT NULL
+);
+CREATE INDEX throttle_failures_last_at ON throttle_failures (last_at);
+
+CREATE TABLE throttle_registrations (
+    network    TEXT   PRIMARY KEY CHECK (length(network) BETWEEN 1 AND 128),
+    count      BIGINT NOT NULL CHECK (count >= 0),
+    started_at BIGINT NOT NULL
+);
+CREATE INDEX throttle_registrations_started_at ON throttle_registrations (started_at);
