@@ -123,6 +123,12 @@ pub async fn prepare(
 ) -> Result<AppState, StartupError> {
     let db = db::Db::connect(&config.database_url, &config.postgres).await?;
     let sessions = SessionStore::new(db.clone(), config.sessions.clone(), clock);
+    // Hears of session changes made by other processes (and this one) and drops the
+    // cached copies they make stale; ends when the store is closed.
+    sessions::spawn_listener(sessions.clone());
+    if !sessions::changes::ready(&sessions, std::time::Duration::from_secs(5)).await {
+        tracing::warn!("session change listener not connected yet; sessions are read from the database meanwhile");
+    }
     if config.seed_demo_data {
         seed::seed_demo_data(&db, sessions.now()).await?;
     }
@@ -148,6 +154,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let addr = leptos_options.site_addr;
     let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
     let db = state.db.clone();
+    let store = state.sessions.clone();
     let gc = sessions::spawn_gc(state.sessions.clone(), config.gc_interval);
     let prune = spawn_throttle_prune(
         state.throttle.clone(),
@@ -193,6 +200,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
     gc.abort();
     prune.abort();
+    store.close();
     db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())

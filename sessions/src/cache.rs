@@ -18,8 +18,10 @@
 //!   sessions are simply not cached.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use crate::changes::Change;
 use crate::store::{Session, SessionId};
 
 /// Largest number of sessions kept in memory (a few hundred bytes each).
@@ -60,6 +62,9 @@ pub struct SessionCache {
     inner: Mutex<Inner>,
     capacity: usize,
     max_age: i64,
+    /// Off while this process cannot hear of other processes' changes (see
+    /// `crate::changes`): then nothing is served from memory and nothing is stored.
+    enabled: AtomicBool,
 }
 
 /// The change counter at some moment; a copy read after it may be stored only if it is
@@ -74,6 +79,39 @@ impl SessionCache {
             inner: Mutex::default(),
             capacity,
             max_age,
+            enabled: AtomicBool::new(true),
+        }
+    }
+
+    /// Switches serving from memory on or off.
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::SeqCst);
+        if !on {
+            self.clear();
+        }
+    }
+
+    /// Whether copies are served and kept.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::SeqCst)
+    }
+
+    /// Drops every copy.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.by_hash.clear();
+        inner.by_id.clear();
+    }
+
+    /// Drops the copies an announced change makes stale.
+    pub fn apply(&self, change: Change, now: i64) {
+        match change {
+            Change::Session(id) => self.forget(id),
+            Change::User(user) => self.forget_where(|s| s.user_id == Some(user)),
+            Change::Expired => {
+                self.forget_where(|s| now >= s.idle_expires_at || now >= s.absolute_expires_at)
+            }
         }
     }
 
@@ -86,6 +124,9 @@ impl SessionCache {
     /// The session stored under this token hash, if its copy is recent enough (an older
     /// copy is dropped: the caller reads the row again).
     pub fn get(&self, hash: &[u8; 32], now: i64) -> Option<Session> {
+        if !self.is_enabled() {
+            return None;
+        }
         let mut inner = self.lock();
         let cached = inner.by_hash.get(hash)?;
         if now - cached.checked_at < self.max_age && now >= cached.checked_at {
@@ -111,7 +152,7 @@ impl SessionCache {
         now: i64,
     ) -> bool {
         let mut inner = self.lock();
-        if inner.epoch != read_from.0 {
+        if inner.epoch != read_from.0 || !self.is_enabled() {
             return false;
         }
         if inner.by_hash.len() >= self.capacity && !inner.by_id.contains_key(&session.id) {

@@ -14,7 +14,8 @@ pub struct SessionConfig {
     pub remember_idle_timeout: Duration,
     /// Absolute timeout of a "keep me signed in" session (also its cookie's Max-Age).
     pub remember_absolute_timeout: Duration,
-    /// `last_seen_at`/`idle_expires_at` are written at most this often per session.
+    /// `last_seen_at`/`idle_expires_at` are written at most this often per session
+    /// (capped by the idle timeout: see [`SessionConfig::touch_every`]).
     pub touch_interval: Duration,
     /// Served over https: adds `Secure` and the `__Host-` name prefix.
     pub secure: bool,
@@ -46,6 +47,17 @@ impl SessionConfig {
         } else {
             "sid"
         }
+    }
+
+    /// How often (seconds) a busy session's idle deadline is written: the configured
+    /// `touch_interval`, but at most a quarter of the shorter idle timeout, so a session
+    /// used more often than its idle timeout never dies however short that timeout is
+    /// (with 3 s, every request writes). Also how long a cached copy is trusted.
+    pub fn touch_every(&self) -> i64 {
+        let quarter = |d: Duration| (d.as_secs() / 4) as i64;
+        (self.touch_interval.as_secs() as i64)
+            .min(quarter(self.idle_timeout))
+            .min(quarter(self.remember_idle_timeout))
     }
 
     /// (idle, absolute) timeouts in seconds for a session of this kind.

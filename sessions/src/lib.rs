@@ -14,6 +14,7 @@
 //! The browser only ever holds a random 256-bit token; the database only its SHA-256.
 
 pub mod cache;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod csrf;
@@ -23,6 +24,7 @@ pub mod middleware;
 pub mod store;
 pub mod token;
 
+pub use changes::{spawn_listener, Change};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::SessionConfig;
 pub use csrf::reject_cross_site;

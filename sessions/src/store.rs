@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use db::{on, Db};
+use db::{on, Backend, Db};
+use tokio::sync::{broadcast, watch};
 
 use crate::cache::SessionCache;
+use crate::changes::{Change, CHANNEL};
 use crate::clock::Clock;
 use crate::config::SessionConfig;
 use crate::token::{RandomError, SessionToken};
@@ -58,6 +60,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// The task carrying a change could not finish (the runtime is shutting down).
+    #[error("session change task failed: {0}")]
+    Task(String),
 }
 
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
@@ -72,21 +77,95 @@ pub struct SessionStore {
     clock: Arc<dyn Clock>,
     config: Arc<SessionConfig>,
     cache: Arc<SessionCache>,
+    /// Every change, after it committed (see `crate::changes`).
+    changes: broadcast::Sender<Change>,
+    /// Set when the store is closed: background tasks end.
+    closed: Arc<watch::Sender<bool>>,
+}
+
+/// Announces `$change` on PostgreSQL inside the transaction `$tx` (delivered at commit);
+/// nothing on SQLite, whose one process hears of it through the in-process broadcast.
+macro_rules! notify_in {
+    ($store:expr, $tx:expr, $change:expr) => {
+        if $store.db.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind($change.payload())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
 }
 
 impl SessionStore {
     /// A store over `db` (whose schema has the `sessions` table), with this policy and clock.
     pub fn new(db: Db, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
-        let cache = SessionCache::new(
-            config.cache_capacity,
-            config.touch_interval.as_secs() as i64,
-        );
+        let cache = SessionCache::new(config.cache_capacity, config.touch_every());
+        // On PostgreSQL other processes change sessions too: copies are served only once
+        // this process's listener hears of their changes (`crate::changes`).
+        cache.set_enabled(db.backend() == Backend::Sqlite && config.cache_capacity > 0);
         SessionStore {
             db,
             clock,
             config: Arc::new(config),
             cache: Arc::new(cache),
+            changes: broadcast::channel(1024).0,
+            closed: Arc::new(watch::channel(false).0),
         }
+    }
+
+    /// Every change made through this store, after it committed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// Becomes true when the store is closed.
+    pub fn closed(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// Ends the store's background tasks (the change listener).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Drops the cached copies an announced change makes stale.
+    pub fn apply(&self, change: Change) {
+        self.cache.apply(change, self.now());
+    }
+
+    /// Drops every cached copy.
+    pub fn clear_cache(&self) {
+        self.cache.clear();
+    }
+
+    /// Serves sessions from memory (`true`, if the cache has room at all) or always
+    /// from the database.
+    pub fn enable_cache(&self, on: bool) {
+        self.cache.set_enabled(on && self.config.cache_capacity > 0);
+    }
+
+    /// Whether sessions are being served from memory.
+    pub fn cache_enabled(&self) -> bool {
+        self.cache.is_enabled()
+    }
+
+    /// Runs a change of shared state to its end even if the caller's future is dropped
+    /// (the client hung up, the request was cancelled at an `.await`): the write, the
+    /// announcement and dropping the cached copies happen together or the caller gets an
+    /// error, never "written but still cached".
+    async fn detached<T: Send + 'static>(
+        work: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        tokio::spawn(work)
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// After a change committed: drop the copies it made stale, tell this process.
+    fn changed(&self, change: Change) {
+        self.apply(change);
+        let _ = self.changes.send(change);
     }
 
     /// The policy in force.
@@ -143,7 +222,10 @@ impl SessionStore {
     pub async fn load(&self, token: &SessionToken) -> Result<Lookup, StoreError> {
         let hash = token.hash().0;
         let now = self.now();
-        let (session, epoch) = match self.cache.get(&hash, now) {
+        // A copy that looks expired may be older than a touch made by another process:
+        // only the row decides that a session has ended.
+        let cached = self.cache.get(&hash, now).filter(|s| !self.is_expired(s));
+        let (session, epoch) = match cached {
             Some(session) => (session, None),
             None => {
                 let epoch = self.cache.epoch();
@@ -182,7 +264,7 @@ impl SessionStore {
     /// deadline and never revives a deleted row. Returns the session as now stored.
     pub async fn touch(&self, session: &Session) -> Result<Option<Session>, StoreError> {
         let now = self.now();
-        if now - session.last_seen_at < self.config.touch_interval.as_secs() as i64 {
+        if now - session.last_seen_at < self.config.touch_every() {
             return Ok(Some(session.clone()));
         }
         let (idle, _) = self.config.timeouts(session.persistent);
@@ -213,16 +295,26 @@ impl SessionStore {
     /// row is gone (for example, logged out by a concurrent request).
     pub async fn rotate(&self, id: SessionId) -> Result<Option<SessionToken>, StoreError> {
         let token = SessionToken::generate()?;
-        let n = on!(self.db.writer(), |p| {
-            sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
-                .bind(&token.hash().0[..])
-                .bind(id)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        self.cache.forget(id);
-        Ok((n == 1).then_some(token))
+        let this = self.clone();
+        Self::detached(async move {
+            let change = Change::Session(id);
+            this.apply(change);
+            let n = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                let n = sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
+                    .bind(&token.hash().0[..])
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                notify_in!(this, tx, change);
+                tx.commit().await?;
+                Ok::<_, StoreError>(n)
+            })?;
+            this.changed(change);
+            Ok((n == 1).then_some(token))
+        })
+        .await
     }
 
     /// Signs `user_id` in on an existing session row: new token, `authenticated_at` now,
@@ -237,39 +329,59 @@ impl SessionStore {
         let token = SessionToken::generate()?;
         let now = self.now();
         let (idle, abs) = self.config.timeouts(persistent);
-        let session = on!(self.db.writer(), |p| {
-            sqlx::query_as::<_, Session>(&format!(
-                "UPDATE sessions
-                    SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
-                        persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
-                  WHERE id = $7
-              RETURNING {COLUMNS}"
-            ))
-            .bind(&token.hash().0[..])
-            .bind(user_id)
-            .bind(now)
-            .bind(persistent)
-            .bind((now + idle).min(now + abs))
-            .bind(now + abs)
-            .bind(id)
-            .fetch_optional(p)
-            .await
-        })?;
-        self.cache.forget(id);
-        Ok(session.map(|s| (token, s)))
+        let this = self.clone();
+        Self::detached(async move {
+            let change = Change::Session(id);
+            this.apply(change);
+            let session = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                let session = sqlx::query_as::<_, Session>(&format!(
+                    "UPDATE sessions
+                        SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
+                            persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
+                      WHERE id = $7
+                  RETURNING {COLUMNS}"
+                ))
+                .bind(&token.hash().0[..])
+                .bind(user_id)
+                .bind(now)
+                .bind(persistent)
+                .bind((now + idle).min(now + abs))
+                .bind(now + abs)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                notify_in!(this, tx, change);
+                tx.commit().await?;
+                Ok::<_, StoreError>(session)
+            })?;
+            this.changed(change);
+            Ok(session.map(|s| (token, s)))
+        })
+        .await
     }
 
     /// Deletes one session. Returns whether it existed.
     pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
-        let n = on!(self.db.writer(), |p| {
-            sqlx::query("DELETE FROM sessions WHERE id = $1")
-                .bind(id)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        self.cache.forget(id);
-        Ok(n == 1)
+        let this = self.clone();
+        Self::detached(async move {
+            let change = Change::Session(id);
+            this.apply(change);
+            let n = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                let n = sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                notify_in!(this, tx, change);
+                tx.commit().await?;
+                Ok::<_, StoreError>(n)
+            })?;
+            this.changed(change);
+            Ok(n == 1)
+        })
+        .await
     }
 
     /// Deletes every session of `user_id` except `keep`. Returns how many went.
@@ -278,17 +390,29 @@ impl SessionStore {
         user_id: i64,
         keep: Option<SessionId>,
     ) -> Result<u64, StoreError> {
-        let n = on!(self.db.writer(), |p| {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+        let this = self.clone();
+        Self::detached(async move {
+            // Every copy of the user's sessions goes (the kept one is simply read again).
+            let change = Change::User(user_id);
+            this.apply(change);
+            let n = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                let n = sqlx::query(
+                    "DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
+                )
                 .bind(user_id)
                 .bind(keep)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        self.cache
-            .forget_where(|s| s.user_id == Some(user_id) && Some(s.id) != keep);
-        Ok(n)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                notify_in!(this, tx, change);
+                tx.commit().await?;
+                Ok::<_, StoreError>(n)
+            })?;
+            this.changed(change);
+            Ok(n)
+        })
+        .await
     }
 
     /// Deletes the session of `user_id` with this handle. Returns it if it existed; a
@@ -307,19 +431,35 @@ impl SessionStore {
         {
             return Ok(None);
         }
-        let id: Option<SessionId> = on!(self.db.writer(), |p| {
-            sqlx::query_scalar(
-                "DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id",
-            )
-            .bind(user_id)
-            .bind(handle)
-            .fetch_optional(p)
-            .await
-        })?;
-        if let Some(id) = id {
-            self.cache.forget(id);
-        }
-        Ok(id)
+        let handle = handle.to_string();
+        let this = self.clone();
+        Self::detached(async move {
+            {
+                let handle = handle.clone();
+                this.cache
+                    .forget_where(move |s| s.user_id == Some(user_id) && s.handle == handle);
+            }
+            let id: Option<SessionId> = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                let id: Option<SessionId> = sqlx::query_scalar(
+                    "DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id",
+                )
+                .bind(user_id)
+                .bind(&handle)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = id {
+                    notify_in!(this, tx, Change::Session(id));
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(id)
+            })?;
+            if let Some(id) = id {
+                this.changed(Change::Session(id));
+            }
+            Ok(id)
+        })
+        .await
     }
 
     /// The live sessions of `user_id`, most recently used first.
@@ -341,18 +481,28 @@ impl SessionStore {
     /// Deletes every expired session. Returns how many rows went.
     pub async fn delete_expired(&self) -> Result<u64, StoreError> {
         let now = self.now();
-        let n = on!(self.db.writer(), |p| {
-            sqlx::query(
-                "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
-            )
-            .bind(now)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        self.cache
-            .forget_where(|s| now >= s.idle_expires_at || now >= s.absolute_expires_at);
-        Ok(n)
+        let this = self.clone();
+        Self::detached(async move {
+            this.apply(Change::Expired);
+            let n = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                let n = sqlx::query(
+                    "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
+                )
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n > 0 {
+                    notify_in!(this, tx, Change::Expired);
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(n)
+            })?;
+            this.changed(Change::Expired);
+            Ok(n)
+        })
+        .await
     }
 
     /// Number of sessions held in memory (for tests and metrics).

@@ -241,6 +241,7 @@ impl Drop for TestApp {
     /// Gives the database connections back (a test binary starts dozens of servers, and a
     /// PostgreSQL server allows a few hundred connections in all).
     fn drop(&mut self) {
+        self.state.sessions.close();
         let db = self.state.db.clone();
         SERVER_RUNTIME.spawn(async move { db.close().await });
     }
