@@ -741,3 +741,27 @@ async fn sessions_are_served_from_memory_for_at_most_the_touch_interval() {
     .unwrap();
     assert_eq!(app.whoami(&client).await, None);
 }
+
+#[tokio::test]
+async fn a_short_idle_timeout_slides_with_every_use() {
+    // 3 s idle: the deadline must move on (nearly) every request, not once a minute.
+    let app =
+        TestApp::spawn_with(|c| c.sessions.idle_timeout = std::time::Duration::from_secs(3)).await;
+    let client = app.browser();
+    assert_eq!(app.login(&client, ALICE.0, ALICE.1).await.status(), 200);
+    for step in 1..=10 {
+        app.clock.advance(2);
+        assert_eq!(
+            app.whoami(&client).await.as_deref(),
+            Some("alice"),
+            "a request every 2 s, at {} s",
+            2 * step
+        );
+    }
+    app.clock.advance(3);
+    assert_eq!(
+        app.whoami(&client).await,
+        None,
+        "3 s without a request end it"
+    );
+}

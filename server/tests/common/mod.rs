@@ -111,6 +111,35 @@ impl TestApp {
         }
     }
 
+    /// The first of several servers on one database: like [`TestApp::spawn`], but on
+    /// SQLite with the session cache off (see [`TestApp::spawn_beside`]).
+    pub async fn spawn_first_of_several() -> TestApp {
+        let sqlite = db::testing::backend() == db::Backend::Sqlite;
+        TestApp::spawn_with(move |c| {
+            if sqlite {
+                c.sessions.cache_capacity = 0;
+            }
+        })
+        .await
+    }
+
+    /// Another server (another "process": its own router, pools, session cache and
+    /// listener) on this one's database. On SQLite, where one process per database file
+    /// is the supported setup, it reads every session from the file (cache off), as the
+    /// README says for that case.
+    pub async fn spawn_beside(&self) -> TestApp {
+        let url = self.database_url.clone();
+        let sqlite = self.backend() == db::Backend::Sqlite;
+        TestApp::spawn_with(move |c| {
+            c.database_url = url;
+            c.seed_demo_data = false;
+            if sqlite {
+                c.sessions.cache_capacity = 0;
+            }
+        })
+        .await
+    }
+
     /// The backend this test runs on.
     pub fn backend(&self) -> db::Backend {
         self.state.db.backend()
