@@ -308,3 +308,64 @@ async fn sign_in_rehashes_a_hash_made_with_older_settings() {
         "today's hashes are left alone"
     );
 }
+
+#[tokio::test]
+async fn a_password_change_that_fails_half_way_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (laptop, _) = device(&app, ALICE, FIREFOX).await;
+    let (phone, _) = device(&app, ALICE, IPHONE).await;
+    let before = stored_hash(&app).await;
+    // Ending the other sessions fails after the new hash was written in the transaction.
+    let fault: &[&str] = app.state.db.pick(
+        &["CREATE TRIGGER fail_revoke BEFORE DELETE ON sessions
+           BEGIN SELECT RAISE(ABORT, 'injected fault'); END"],
+        &[
+            "CREATE FUNCTION fail_revoke() RETURNS trigger LANGUAGE plpgsql
+             AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$",
+            "CREATE TRIGGER fail_revoke BEFORE DELETE ON sessions
+             FOR EACH ROW EXECUTE FUNCTION fail_revoke()",
+        ],
+    );
+    for sql in fault {
+        exec(&app, sql).await;
+    }
+    let new = "a-brand-new-password-2026";
+    let res = change(&app, &phone, ALICE.1, new, new).await;
+    assert_eq!(res.status(), 500);
+    assert_eq!(stored_hash(&app).await, before, "the old hash is kept");
+    assert_eq!(app.whoami(&laptop).await.as_deref(), Some("alice"));
+    assert_eq!(app.whoami(&phone).await.as_deref(), Some("alice"));
+    exec(
+        &app,
+        app.state.db.pick(
+            "DROP TRIGGER fail_revoke",
+            "DROP TRIGGER fail_revoke ON sessions",
+        ),
+    )
+    .await;
+    // Repaired: the same change goes through, all of it.
+    assert_eq!(change(&app, &phone, ALICE.1, new, new).await.status(), 200);
+    assert_ne!(stored_hash(&app).await, before);
+    assert_eq!(app.whoami(&laptop).await, None);
+    assert_eq!(app.whoami(&phone).await.as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn a_session_older_than_the_last_password_change_is_refused() {
+    let app = TestApp::spawn().await;
+    let (laptop, _) = device(&app, ALICE, FIREFOX).await;
+    // Another process changed the password (and this one never heard of it).
+    exec(
+        &app,
+        &format!(
+            "UPDATE users SET password_changed_at = {} WHERE username = 'alice'",
+            T0 + 5
+        ),
+    )
+    .await;
+    app.clock.advance(61); // past the time a copy in memory is trusted
+    assert_eq!(app.whoami(&laptop).await, None);
+    // Signing in again after the change works.
+    let (again, _) = device(&app, ALICE, FIREFOX).await;
+    assert_eq!(app.whoami(&again).await.as_deref(), Some("alice"));
+}

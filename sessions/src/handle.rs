@@ -149,6 +149,35 @@ impl SessionHandle {
         Ok(())
     }
 
+    /// Changes the signed-in user's password from `old_hash` to `new_hash` in one
+    /// transaction with ending every other session of the user and giving this one a new
+    /// token (see [`SessionStore::change_password`]). `false` if nothing changed (not
+    /// signed in, or the stored hash is no longer `old_hash`).
+    pub async fn change_password(
+        &self,
+        old_hash: String,
+        new_hash: String,
+    ) -> Result<bool, StoreError> {
+        let Some(s) = self.session() else {
+            return Ok(false);
+        };
+        let Some(user_id) = s.user_id else {
+            return Ok(false);
+        };
+        match self
+            .store
+            .change_password(user_id, s.id, old_hash, new_hash)
+            .await?
+        {
+            Some(token) => {
+                let persistent = s.persistent;
+                self.set(Some(s), CookieChange::Set { token, persistent });
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Issues a new token for the same session (for example, after a password change).
     pub async fn rotate(&self) -> Result<(), StoreError> {
         let Some(s) = self.session() else {

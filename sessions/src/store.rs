@@ -67,6 +67,10 @@ pub enum StoreError {
 
 const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
                        absolute_expires_at, persistent, user_agent, ip, handle";
+/// The same, for a query that joins `sessions s` with `users u`.
+const S_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, \
+                         s.idle_expires_at, s.absolute_expires_at, s.persistent, s.user_agent, \
+                         s.ip, s.handle";
 
 /// Sessions in the database (SQLite or PostgreSQL, one query text for both), with an
 /// in-memory copy of the recently used ones (see [`crate::cache`]). Cheap to clone
@@ -230,8 +234,13 @@ impl SessionStore {
             None => {
                 let epoch = self.cache.epoch();
                 let row = on!(self.db.reader(), |p| {
+                    // A session signed in before its user's last password change is dead,
+                    // whatever else happened to it.
                     sqlx::query_as::<_, Session>(&format!(
-                        "SELECT {COLUMNS} FROM sessions WHERE token_hash = $1"
+                        "SELECT {S_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+                          WHERE s.token_hash = $1
+                            AND (s.authenticated_at IS NULL
+                                 OR s.authenticated_at >= u.password_changed_at)"
                     ))
                     .bind(&hash[..])
                     .fetch_optional(p)
@@ -357,6 +366,68 @@ impl SessionStore {
             })?;
             this.changed(change);
             Ok(session.map(|s| (token, s)))
+        })
+        .await
+    }
+
+    /// Changes `user_id`'s password, in one transaction: the new hash (only if the stored
+    /// one is still `old_hash`, so two concurrent changes cannot both win), every other
+    /// session of the user ended, and `keep` (the session asking) given a new token and
+    /// signed in anew. `None` if the stored hash was not `old_hash` or `keep` is gone;
+    /// then nothing changed.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        keep: SessionId,
+        old_hash: String,
+        new_hash: String,
+    ) -> Result<Option<SessionToken>, StoreError> {
+        let token = SessionToken::generate()?;
+        let now = self.now();
+        let this = self.clone();
+        Self::detached(async move {
+            let change = Change::User(user_id);
+            this.apply(change);
+            let done = on!(this.db.writer(), |p| async {
+                let mut tx = p.begin().await?;
+                let changed = sqlx::query(
+                    "UPDATE users SET password_hash = $1, password_changed_at = $2
+                      WHERE id = $3 AND password_hash = $4",
+                )
+                .bind(&new_hash)
+                .bind(now)
+                .bind(user_id)
+                .bind(&old_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let kept = sqlx::query(
+                    "UPDATE sessions SET token_hash = $1, authenticated_at = $2
+                      WHERE id = $3 AND user_id = $4",
+                )
+                .bind(&token.hash().0[..])
+                .bind(now)
+                .bind(keep)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed != 1 || kept != 1 {
+                    tx.rollback().await?;
+                    return Ok::<_, StoreError>(false);
+                }
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                    .bind(user_id)
+                    .bind(keep)
+                    .execute(&mut *tx)
+                    .await?;
+                notify_in!(this, tx, change);
+                tx.commit().await?;
+                Ok(true)
+            }
+            .await)?;
+            this.changed(change);
+            Ok(done.then_some(token))
         })
         .await
     }

@@ -333,33 +333,15 @@ pub async fn change_password(
         .await
         .map_err(|e| ierr(e.into()))?;
     let hash = hash_password(new).await.map_err(ierr)?;
-    let changed = on!(state.db.writer(), |p| {
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2
-              WHERE id = $3 AND password_hash = $4",
-        )
-        .bind(&hash)
-        .bind(now)
-        .bind(user_id)
-        .bind(&stored)
-        .execute(p)
+    // One transaction: the new hash, every other session ended, this one rotated.
+    let changed = session
+        .change_password(stored, hash)
         .await
-        .map(|r| r.rows_affected())
-    })
-    .map_err(|e| ierr(e.into()))?;
-    if changed != 1 {
+        .map_err(|e| ierr(e.into()))?;
+    if !changed {
         // Changed concurrently by another request: let the user try again.
         return Err(ChangeError::WrongCurrent);
     }
-    let ended = session
-        .end_other_sessions()
-        .await
-        .map_err(|e| ierr(e.into()))?;
-    session.rotate().await.map_err(|e| ierr(e.into()))?;
-    tracing::info!(
-        user = user_id,
-        other_sessions_ended = ended,
-        "password changed"
-    );
+    tracing::info!(user = user_id, "password changed; the other sessions ended");
     Ok(())
 }
