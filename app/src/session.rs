@@ -30,11 +30,7 @@ impl From<sessions::StoreError> for AppError {
 /// throttling; empty if unknown.
 pub fn client_network() -> String {
     use_context::<Parts>()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|ci| sessions::coarse_ip(ci.0.ip()))
-        })
+        .and_then(|p| sessions::ClientAddr::of(&p.extensions).map(sessions::coarse_ip))
         .unwrap_or_default()
 }
 

@@ -96,6 +96,13 @@ impl Config {
                         lookup("COOKIE_SECURE"),
                         !cfg!(debug_assertions),
                     )?,
+                    trusted_proxies: lookup("TRUSTED_PROXIES")
+                        .unwrap_or_default()
+                        .parse()
+                        .map_err(|reason| ConfigError {
+                            name: "TRUSTED_PROXIES",
+                            reason,
+                        })?,
                     cache_capacity: parse_u64(
                         "SESSION_CACHE_CAPACITY",
                         lookup("SESSION_CACHE_CAPACITY"),
@@ -211,5 +218,15 @@ mod tests {
             4
         );
         assert!(cfg(&[("DATABASE_MAX_CONNECTIONS", "0")]).is_err());
+        assert!(cfg(&[]).unwrap().sessions.trusted_proxies.is_empty());
+        let c = cfg(&[("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).unwrap();
+        assert!(c
+            .sessions
+            .trusted_proxies
+            .contains("10.9.8.7".parse().unwrap()));
+        let err = cfg(&[("TRUSTED_PROXIES", "10.0.0.0/8, lb")]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("invalid value for TRUSTED_PROXIES"));
     }
 }

@@ -86,6 +86,7 @@ async fn sessions_except_static(
 pub fn router(state: AppState) -> Router {
     let store = state.sessions.clone();
     let https = store.config().secure;
+    let proxies = store.config().trusted_proxies.clone();
     let routes = route_list();
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
@@ -108,6 +109,10 @@ pub fn router(state: AppState) -> Router {
             sessions_except_static,
         ))
         .layer(middleware::from_fn(sessions::reject_cross_site))
+        .layer(middleware::from_fn_with_state(
+            proxies,
+            sessions::client_addr_middleware,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     headers::add(router, https)
         .layer(CompressionLayer::new())

@@ -293,3 +293,78 @@ async fn a_lock_out_counts_on_every_server_of_the_database() {
         assert_eq!(header(&res, "retry-after"), "60");
     }
 }
+
+/// A sign-in as `user` with a forwarded client address (as a load balancer sends it).
+async fn login_via(
+    app: &TestApp,
+    client_ip: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.raw()
+        .post(app.url("/api/login"))
+        .header("x-forwarded-for", client_ip)
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_the_one_counted_and_shown() {
+    let app = TestApp::spawn_with(|c| {
+        c.sessions.trusted_proxies = "127.0.0.1/32".parse().unwrap();
+    })
+    .await;
+    // 20 failures from one client network (spread over names, so no account is blocked).
+    for n in 0..20 {
+        let res = login_via(
+            &app,
+            "198.51.100.7",
+            &format!("nobody{n}"),
+            "wrong-password",
+        )
+        .await;
+        assert_eq!(res.status(), 401, "attempt {n}");
+    }
+    let res = login_via(&app, "198.51.100.99", "alice", "wonderland-2026").await;
+    assert_eq!(res.status(), 429, "the network 198.51.100.x waits");
+    // Another client behind the same proxy is not held up by it.
+    let res = login_via(&app, "203.0.113.7", "alice", "wonderland-2026").await;
+    assert_eq!(res.status(), 200);
+    let token = session_token(res.headers()).unwrap();
+    let list = app
+        .post_with_cookie("/api/list_sessions", cookie_header(&token))
+        .await
+        .json_value()
+        .await;
+    assert_eq!(list[0]["ip"], "203.0.113.x", "{list}");
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
+    let app = TestApp::spawn().await; // TRUSTED_PROXIES empty: the default
+    for n in 0..20 {
+        // A client pretending to come from ever new networks.
+        let res = login_via(
+            &app,
+            &format!("192.0.2.{n}"),
+            &format!("nobody{n}"),
+            "wrong",
+        )
+        .await;
+        assert_eq!(res.status(), 401, "attempt {n}");
+    }
+    let res = login_via(&app, "203.0.113.7", "alice", "wonderland-2026").await;
+    assert_eq!(res.status(), 429, "all counted against its real network");
+    app.clock.advance(3600);
+    let res = login_via(&app, "203.0.113.7", "alice", "wonderland-2026").await;
+    assert_eq!(res.status(), 200);
+    let token = session_token(res.headers()).unwrap();
+    let list = app
+        .post_with_cookie("/api/list_sessions", cookie_header(&token))
+        .await
+        .json_value()
+        .await;
+    assert_eq!(list[0]["ip"], "127.0.0.x", "{list}");
+}

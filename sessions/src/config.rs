@@ -20,8 +20,10 @@ pub struct SessionConfig {
     /// Served over https: adds `Secure` and the `__Host-` name prefix.
     pub secure: bool,
     /// Sessions kept in memory in front of the lookup (see `cache.rs`); 0 turns the cache
-    /// off (for several server processes on one database file).
+    /// off.
     pub cache_capacity: usize,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed (see `client.rs`).
+    pub trusted_proxies: crate::client::TrustedProxies,
 }
 
 impl Default for SessionConfig {
@@ -34,6 +36,7 @@ impl Default for SessionConfig {
             touch_interval: Duration::from_secs(60),
             secure: true,
             cache_capacity: crate::cache::DEFAULT_CAPACITY,
+            trusted_proxies: Default::default(),
         }
     }
 }

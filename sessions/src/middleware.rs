@@ -1,9 +1,7 @@
 //! The axum middleware: the one place that reads the session cookie and the one place
 //! that writes it.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -141,10 +139,8 @@ fn client_meta(req: &Request) -> ClientMeta {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| coarse_ip(ci.0.ip()))
+    let ip = crate::client::ClientAddr::of(req.extensions())
+        .map(coarse_ip)
         .unwrap_or_default();
     ClientMeta { user_agent, ip }
 }

@@ -1,0 +1,248 @@
+//! Who the client is, network-wise: the peer's address, or behind a load balancer or
+//! reverse proxy listed in `TRUSTED_PROXIES`, the address that proxy forwarded.
+//!
+//! The sessions list (coarse network of each device) and the sign-in throttle (per
+//! client network) use it. A forwarded address is believed only from a trusted peer:
+//! anyone else could write any `X-Forwarded-For` they like and so pick the network their
+//! guesses are counted against.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use axum::extract::{ConnectInfo, Request};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use ipnet::IpNet;
+
+/// The client's address, as decided by [`TrustedProxies::client_addr`]; put into every
+/// request's extensions by [`client_addr_middleware`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// The address of the request's client: [`ClientAddr`] if the middleware ran, else
+    /// the peer's address, else `None`.
+    pub fn of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+        extensions.get::<ClientAddr>().map(|c| c.0).or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip())
+        })
+    }
+}
+
+/// The proxies whose forwarded addresses are believed (`TRUSTED_PROXIES`: CIDRs or
+/// single addresses, separated by commas or spaces; empty by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let net = match item.parse::<IpNet>() {
+                Ok(net) => net,
+                Err(_) => IpNet::from(item.parse::<IpAddr>().map_err(|_| {
+                    format!("{item:?} is not an address or CIDR (e.g. 10.0.0.0/8, ::1)")
+                })?),
+            };
+            nets.push(net.trunc());
+        }
+        Ok(TrustedProxies(nets))
+    }
+}
+
+impl TrustedProxies {
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client behind `peer`: the peer itself unless it is trusted; then the last
+    /// address in `Forwarded` (or, without it, `X-Forwarded-For`) that is not a trusted
+    /// proxy, read from the right (each proxy appends the address it saw, so entries to
+    /// the left of the first untrusted one could have been written by the client). An
+    /// entry that is not an address stops the walk at the hop that added it.
+    pub fn client_addr(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.contains(peer) {
+            return peer;
+        }
+        let chain = forwarded_for(headers);
+        let mut client = peer;
+        for entry in chain.iter().rev() {
+            match entry {
+                Some(ip) if self.contains(*ip) => client = *ip,
+                Some(ip) => return *ip,
+                None => return client,
+            }
+        }
+        client
+    }
+}
+
+/// Puts the request's [`ClientAddr`] into its extensions.
+pub async fn client_addr_middleware(
+    axum::extract::State(proxies): axum::extract::State<TrustedProxies>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(peer) = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip())
+    {
+        let client = proxies.client_addr(peer, req.headers());
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(req).await
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) as plain IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// The `for=` addresses of every `Forwarded` header, or else the entries of every
+/// `X-Forwarded-For` header, in order; `None` for an entry that is not an address
+/// (`unknown`, an obfuscated name, garbage).
+fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let forwarded: Vec<Option<IpAddr>> = headers
+        .get_all("forwarded")
+        .iter()
+        .flat_map(|v| {
+            v.to_str()
+                .map(str::to_string)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                k.trim().eq_ignore_ascii_case("for").then(|| parse_node(v))
+            })
+        })
+        .collect();
+    if !forwarded.is_empty() {
+        return forwarded;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|v| {
+            v.to_str()
+                .map(|s| s.split(',').map(parse_node).collect::<Vec<_>>())
+                .unwrap_or_else(|_| vec![None])
+        })
+        .collect()
+}
+
+/// An address as proxies write it: `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1`,
+/// `[2001:db8::1]:4711`, optionally in double quotes.
+fn parse_node(raw: &str) -> Option<IpAddr> {
+    let s = raw.trim().trim_matches('"');
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Some(canonical(sa.ip()));
+    }
+    let inner = s.strip_prefix('[')?.split(']').next()?;
+    inner.parse::<IpAddr>().ok().map(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_list_is_parsed_and_bad_entries_are_named() {
+        let p: TrustedProxies = "10.0.0.0/8, 127.0.0.1 ::1 fd00::/8".parse().unwrap();
+        assert!(p.contains(ip("10.1.2.3")) && p.contains(ip("127.0.0.1")));
+        assert!(p.contains(ip("::ffff:127.0.0.1")), "IPv4-mapped");
+        assert!(p.contains(ip("fd00::5")) && !p.contains(ip("127.0.0.2")));
+        assert!("".parse::<TrustedProxies>().unwrap().is_empty());
+        let err = "10.0.0.0/8, proxy.local"
+            .parse::<TrustedProxies>()
+            .unwrap_err();
+        assert!(err.contains("proxy.local"), "{err}");
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_peers() {
+        let none = TrustedProxies::default();
+        let lb: TrustedProxies = "127.0.0.1, 10.0.0.0/8".parse().unwrap();
+        let xff = headers(&[("x-forwarded-for", "198.51.100.9, 203.0.113.7")]);
+        // Untrusted peer: its header is ignored.
+        assert_eq!(none.client_addr(ip("127.0.0.1"), &xff), ip("127.0.0.1"));
+        assert_eq!(lb.client_addr(ip("192.0.2.1"), &xff), ip("192.0.2.1"));
+        // Trusted peer: the rightmost untrusted entry (the left one may be forged).
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &xff), ip("203.0.113.7"));
+        // Proxies in the chain are skipped.
+        let chain = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.5")]);
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &chain), ip("203.0.113.7"));
+        // Several headers count as one list; ports and brackets are dropped.
+        let split = headers(&[
+            ("x-forwarded-for", "198.51.100.9"),
+            ("x-forwarded-for", "203.0.113.7:4711"),
+        ]);
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &split), ip("203.0.113.7"));
+        // Garbage stops the walk at the proxy that added it.
+        let junk = headers(&[("x-forwarded-for", "203.0.113.7, junk, 10.0.0.5")]);
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &junk), ip("10.0.0.5"));
+        // No header: the peer.
+        assert_eq!(
+            lb.client_addr(ip("127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
+        );
+    }
+
+    #[test]
+    fn the_forwarded_header_wins_over_x_forwarded_for() {
+        let lb: TrustedProxies = "127.0.0.1".parse().unwrap();
+        let h = headers(&[
+            (
+                "forwarded",
+                r#"for=198.51.100.9;proto=https, for="[2001:db8:cafe::17]:4711";by=127.0.0.1"#,
+            ),
+            ("x-forwarded-for", "192.0.2.200"),
+        ]);
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &h), ip("2001:db8:cafe::17"));
+        let unknown = headers(&[("forwarded", "for=unknown")]);
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &unknown), ip("127.0.0.1"));
+    }
+}
