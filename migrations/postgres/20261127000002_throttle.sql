@@ -9,9 +9,11 @@ CREATE TABLE throttle_failures (
 );
 CREATE INDEX throttle_failures_last_at ON throttle_failures (last_at);
 
-CREATE TABLE throttle_registrations (
-    network    TEXT   PRIMARY KEY CHECK (length(network) BETWEEN 1 AND 128),
+-- Counts per fixed window: registrations per network per hour (`register:<network>`),
+-- new guest sessions per network (`guest:<network>`).
+CREATE TABLE throttle_windows (
+    key        TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 128),
     count      BIGINT NOT NULL CHECK (count >= 0),
     started_at BIGINT NOT NULL
 );
-CREATE INDEX throttle_registrations_started_at ON throttle_registrations (started_at);
+CREATE INDEX throttle_windows_started_at ON throttle_windows (started_at);

@@ -355,3 +355,50 @@ async fn the_cart_page_and_its_badge_agree() {
     assert_eq!(badge(&html), "5", "signed in");
     assert!(html.contains(r#"data-testid="line-linen-notebook""#));
 }
+
+#[tokio::test]
+async fn new_guest_carts_are_limited_per_client_network() {
+    use app::auth::throttle::{GUESTS_PER_WINDOW, GUEST_WINDOW_SECS};
+    let app = TestApp::spawn().await;
+    let mug = product_id(&app, "stoneware-mug").await;
+    exec(&app, "UPDATE products SET stock = 100000").await;
+    // One client without a cookie, adding over and over: a new guest session each time.
+    let flood = futures::future::join_all(
+        (0..GUESTS_PER_WINDOW + 20)
+            .map(|_| async { add(&app, &app.raw(), mug, "1").await.status() }),
+    )
+    .await;
+    let ok = flood.iter().filter(|s| s.as_u16() == 200).count();
+    let refused = flood.iter().filter(|s| s.as_u16() == 429).count();
+    assert_eq!((ok, refused), (GUESTS_PER_WINDOW as usize, 20));
+    assert_eq!(app.session_count().await, i64::from(GUESTS_PER_WINDOW));
+    let res = add(&app, &app.raw(), mug, "1").await;
+    assert_eq!(res.status(), 429);
+    let wait: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= GUEST_WINDOW_SECS, "{wait}");
+    // A shopper who already has a cart is not affected, and signing in still works.
+    let shopper = app.browser();
+    app.clock.advance(GUEST_WINDOW_SECS);
+    assert_eq!(add(&app, &shopper, mug, "1").await.status(), 200);
+    exec(&app, "UPDATE throttle_windows SET count = 1000000").await;
+    assert_eq!(
+        add(&app, &shopper, mug, "1").await.status(),
+        200,
+        "same guest session"
+    );
+    assert_eq!(
+        app.login(&shopper, "alice", "wonderland-2026")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        add(&app, &shopper, mug, "1").await.status(),
+        200,
+        "signed in"
+    );
+}

@@ -8,10 +8,11 @@
 //! so it neither costs CPU nor extends the block. An account is therefore never locked
 //! for more than 15 minutes at a time: once the wait is over the right password works.
 //!
-//! Registrations count per client network: at most `REGISTRATIONS_PER_HOUR`.
+//! Registrations count per client network: at most `REGISTRATIONS_PER_HOUR`. New guest
+//! sessions too: at most `GUESTS_PER_WINDOW` per `GUEST_WINDOW_SECS`.
 //!
 //! Time comes from the session store's clock, so tests move it instead of sleeping.
-//! Counters live in the database (`throttle_failures`, `throttle_registrations`), so
+//! Counters live in the database (`throttle_failures`, `throttle_windows`), so
 //! every server process on it counts the same attempts and a restart forgets nothing;
 //! the collector prunes quiet rows. The rules are pure functions on one key's counters
 //! ([`Failures::fail`]) applied in one transaction per attempt, and one statement per
@@ -36,8 +37,15 @@ pub const MAX_WAIT_SECS: i64 = 15 * 60;
 pub const QUIET_RESET_SECS: i64 = 60 * 60;
 /// Accounts created per client network per hour.
 pub const REGISTRATIONS_PER_HOUR: u32 = 10;
-/// The registration window.
-const WINDOW_SECS: i64 = 60 * 60;
+const REGISTRATION_WINDOW_SECS: i64 = 60 * 60;
+/// New guest sessions (carts of anonymous visitors) per client network per window.
+/// Generous for people: 200 different visitors starting a cart within 10 minutes from
+/// one /24 (or IPv6 /48) is a very busy office, campus or carrier NAT. Tight for a flood:
+/// a client that starts a session per request gets 200 rows per 10 minutes instead of
+/// thousands a second, and since guest sessions expire after the idle timeout (30
+/// minutes), a network can hold at most about 600 live guest sessions.
+pub const GUESTS_PER_WINDOW: u32 = 200;
+pub const GUEST_WINDOW_SECS: i64 = 10 * 60;
 
 /// One key's failure counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -184,25 +192,56 @@ impl Throttle {
     }
 
     /// Counts a registration attempt from `network`; `Err(wait)` once the hourly quota is
-    /// used up. One statement: concurrent registrations cannot overshoot the quota.
+    /// used up.
     pub async fn register(&self, network: &str, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
+        self.window(
+            &format!("register:{network}"),
+            REGISTRATIONS_PER_HOUR,
+            REGISTRATION_WINDOW_SECS,
+            now,
+        )
+        .await
+    }
+
+    /// Counts a new guest session (an anonymous visitor's first add to cart) from
+    /// `network`; `Err(wait)` once the quota of the current window is used up.
+    pub async fn new_guest(&self, network: &str, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
+        self.window(
+            &format!("guest:{network}"),
+            GUESTS_PER_WINDOW,
+            GUEST_WINDOW_SECS,
+            now,
+        )
+        .await
+    }
+
+    /// Counts one event of `key` in a fixed window of `secs` seconds that starts at its
+    /// first event; `Err(wait)` once `limit` events were counted in the current window.
+    /// One statement: concurrent events, on any process, cannot overshoot the limit.
+    async fn window(
+        &self,
+        key: &str,
+        limit: u32,
+        secs: i64,
+        now: i64,
+    ) -> Result<Result<(), u64>, sqlx::Error> {
         let counted: Option<i64> = on!(self.db.writer(), |p| {
             sqlx::query_scalar(
-                "INSERT INTO throttle_registrations (network, count, started_at)
+                "INSERT INTO throttle_windows (key, count, started_at)
                  VALUES ($1, 1, $2)
-                 ON CONFLICT (network) DO UPDATE
-                    SET count = CASE WHEN $2 - throttle_registrations.started_at >= $3 THEN 1
-                                     ELSE throttle_registrations.count + 1 END,
-                        started_at = CASE WHEN $2 - throttle_registrations.started_at >= $3 THEN $2
-                                          ELSE throttle_registrations.started_at END
-                  WHERE $2 - throttle_registrations.started_at >= $3
-                     OR throttle_registrations.count < $4
+                 ON CONFLICT (key) DO UPDATE
+                    SET count = CASE WHEN $2 - throttle_windows.started_at >= $3 THEN 1
+                                     ELSE throttle_windows.count + 1 END,
+                        started_at = CASE WHEN $2 - throttle_windows.started_at >= $3 THEN $2
+                                          ELSE throttle_windows.started_at END
+                  WHERE $2 - throttle_windows.started_at >= $3
+                     OR throttle_windows.count < $4
                  RETURNING count",
             )
-            .bind(network)
+            .bind(key)
             .bind(now)
-            .bind(WINDOW_SECS)
-            .bind(i64::from(REGISTRATIONS_PER_HOUR))
+            .bind(secs)
+            .bind(i64::from(limit))
             .fetch_optional(p)
             .await
         })?;
@@ -210,13 +249,13 @@ impl Throttle {
             return Ok(Ok(()));
         }
         let started: Option<i64> = on!(self.db.writer(), |p| {
-            sqlx::query_scalar("SELECT started_at FROM throttle_registrations WHERE network = $1")
-                .bind(network)
+            sqlx::query_scalar("SELECT started_at FROM throttle_windows WHERE key = $1")
+                .bind(key)
                 .fetch_optional(p)
                 .await
         })?;
         let started = started.unwrap_or(now);
-        Ok(Err((started + WINDOW_SECS - now).max(1) as u64))
+        Ok(Err((started + secs - now).max(1) as u64))
     }
 
     /// Seconds `key` must still wait (for tests and the account page).
@@ -244,8 +283,9 @@ impl Throttle {
             .execute(p)
             .await?
             .rows_affected();
-            let b = sqlx::query("DELETE FROM throttle_registrations WHERE started_at <= $1")
-                .bind(now - WINDOW_SECS)
+            // The longest window is an hour.
+            let b = sqlx::query("DELETE FROM throttle_windows WHERE started_at <= $1")
+                .bind(now - REGISTRATION_WINDOW_SECS.max(GUEST_WINDOW_SECS))
                 .execute(p)
                 .await?
                 .rows_affected();

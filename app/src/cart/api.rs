@@ -29,6 +29,21 @@ mod ssr {
             return Ok(Some(Owner::User(user)));
         }
         if create {
+            if session.id().is_none() {
+                // A new guest session: counted per client network (see the throttle).
+                let state = crate::state::app_state()?;
+                let network = crate::auth::throttle::network_key(&crate::session::client_network());
+                if let Err(wait) = state
+                    .throttle
+                    .new_guest(&network, state.sessions.now())
+                    .await?
+                {
+                    tracing::info!(retry_after_secs = wait, "new guest sessions throttled");
+                    return Err(AppError::TooManyRequests {
+                        retry_after_secs: wait,
+                    });
+                }
+            }
             return Ok(Some(Owner::Guest(session.ensure().await?)));
         }
         Ok(session.id().map(Owner::Guest))
