@@ -26,6 +26,9 @@ pub struct Config {
     pub sessions: SessionConfig,
     /// `SESSION_GC_INTERVAL_SECS`, default 300: how often expired sessions are deleted.
     pub gc_interval: Duration,
+    /// `SERVED_BY`, default none: a name for this process, sent as `X-Served-By` on
+    /// every response (so people and tests can see a load balancer spread requests).
+    pub served_by: Option<axum::http::HeaderValue>,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -110,6 +113,18 @@ impl Config {
                     )? as usize,
                     ..d
                 }
+            },
+            served_by: match lookup("SERVED_BY").filter(|s| !s.trim().is_empty()) {
+                None => None,
+                Some(name) => Some(
+                    axum::http::HeaderValue::from_str(name.trim())
+                        .ok()
+                        .filter(|_| name.len() <= 64)
+                        .ok_or_else(|| ConfigError {
+                            name: "SERVED_BY",
+                            reason: "must be at most 64 visible characters".into(),
+                        })?,
+                ),
             },
             gc_interval: Duration::from_secs(
                 parse_u64(

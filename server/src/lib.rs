@@ -25,6 +25,7 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sessions::{Clock, SessionStore, SystemClock};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::{Config, ConfigError};
@@ -166,7 +167,13 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         state.sessions.clone(),
         config.gc_interval,
     );
-    let app = router(state);
+    let app = match &config.served_by {
+        Some(name) => router(state).layer(SetResponseHeaderLayer::overriding(
+            axum::http::HeaderName::from_static("x-served-by"),
+            name.clone(),
+        )),
+        None => router(state),
+    };
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -1,0 +1,117 @@
+# Sourced by scripts/cluster and scripts/test: several shop processes on one private
+# PostgreSQL server behind nginx as a round-robin load balancer. Needs scripts/pg.sh.
+#
+#   cluster_start BIN SITE_ROOT PORT [MODE]   starts it all; sets CLUSTER_URL, CLUSTER_DIR
+#                                             MODE `keep` (default): its own durable server;
+#                                             `fast`: its own server without fsync (tests);
+#                                             `reuse`: a new database on the server that
+#                                             pg_start already started (left running)
+#   cluster_stop                              stops it all, deletes the temporary files
+#
+# Each process answers with `X-Served-By: shop-N`; nginx is their trusted proxy.
+
+CLUSTER_SIZE=${CLUSTER_SIZE:-3}
+
+cluster_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+cluster_wait_up() { # URL, PID, LOG
+  local i
+  for i in $(seq 1 600); do
+    if curl -fs -o /dev/null "$1"; then return 0; fi
+    if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+      echo "a shop process exited early; its log:" >&2
+      tail -n 20 "$3" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "$1 did not come up" >&2
+  return 1
+}
+
+cluster_start() {
+  local bin=$1 site=$2 port=$3 mode=${4:-keep} url i sport
+  CLUSTER_DIR=$(mktemp -d /tmp/clusterXXXXXX)
+  CLUSTER_PIDS=()
+  CLUSTER_PORTS=()
+  CLUSTER_NGINX=
+  CLUSTER_MODE=$mode
+  if [ "$mode" = reuse ]; then
+    :
+  elif [ "$mode" = fast ]; then
+    pg_start fast
+  else
+    # Default (durable) settings: this cluster is for people to try.
+    pg_start keep "$CLUSTER_DIR/pg"
+    PG_TEMP=1
+  fi
+  url=$(pg_createdb "shop_cluster_$$")
+  local upstream=""
+  for i in $(seq 1 "$CLUSTER_SIZE"); do
+    sport=$(cluster_free_port)
+    env DATABASE_URL="$url" LEPTOS_SITE_ADDR="127.0.0.1:$sport" LEPTOS_SITE_ROOT="$site" \
+      LEPTOS_HASH_FILES=true LEPTOS_OUTPUT_NAME=shop TRUSTED_PROXIES=127.0.0.1 \
+      SERVED_BY="shop-$i" COOKIE_SECURE="${COOKIE_SECURE:-false}" RUST_LOG="${RUST_LOG:-warn}" \
+      "$bin" >"$CLUSTER_DIR/shop-$i.log" 2>&1 &
+    CLUSTER_PIDS+=("$!")
+    CLUSTER_PORTS+=("$sport")
+    upstream="$upstream    server 127.0.0.1:$sport;"$'\n'
+    # The first one migrates and seeds the database before the others start.
+    if [ "$i" = 1 ]; then
+      cluster_wait_up "http://127.0.0.1:$sport/" "$!" "$CLUSTER_DIR/shop-$i.log" || return 1
+    fi
+  done
+  mkdir -p "$CLUSTER_DIR/nginx"
+  chmod 1777 "$CLUSTER_DIR/nginx"
+  cat >"$CLUSTER_DIR/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $CLUSTER_DIR/nginx.pid;
+error_log $CLUSTER_DIR/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $CLUSTER_DIR/nginx/body;
+  proxy_temp_path $CLUSTER_DIR/nginx/proxy;
+  fastcgi_temp_path $CLUSTER_DIR/nginx/fastcgi;
+  uwsgi_temp_path $CLUSTER_DIR/nginx/uwsgi;
+  scgi_temp_path $CLUSTER_DIR/nginx/scgi;
+  upstream shop {
+$upstream    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://shop;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+    }
+  }
+}
+CONF
+  "$(command -v nginx || echo /usr/sbin/nginx)" -c "$CLUSTER_DIR/nginx.conf" -p "$CLUSTER_DIR" >"$CLUSTER_DIR/nginx.log" 2>&1 &
+  CLUSTER_NGINX=$!
+  for i in $(seq 1 "$CLUSTER_SIZE"); do
+    cluster_wait_up "http://127.0.0.1:${CLUSTER_PORTS[$((i - 1))]}/" "${CLUSTER_PIDS[$((i - 1))]}" \
+      "$CLUSTER_DIR/shop-$i.log" || return 1
+  done
+  cluster_wait_up "http://127.0.0.1:$port/" "$CLUSTER_NGINX" "$CLUSTER_DIR/nginx-error.log" || return 1
+  CLUSTER_URL="http://127.0.0.1:$port"
+  export CLUSTER_URL CLUSTER_DIR
+}
+
+cluster_stop() {
+  [ -n "${CLUSTER_DIR:-}" ] || return 0
+  [ -n "${CLUSTER_NGINX:-}" ] && kill "$CLUSTER_NGINX" 2>/dev/null
+  local pid
+  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_PIDS[@]}" ${CLUSTER_NGINX:+"$CLUSTER_NGINX"}; do wait "$pid" 2>/dev/null || true; done
+  [ "${CLUSTER_MODE:-}" = reuse ] || pg_stop
+  rm -rf "$CLUSTER_DIR"
+  CLUSTER_DIR=
+}
