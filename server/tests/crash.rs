@@ -20,9 +20,16 @@ fn free_port() -> u16 {
 }
 
 /// Starts the real server binary on `port` over the database at `url`, with `dir` as
-/// its (empty) site root.
-fn start(dir: &Path, url: &str, port: u16) -> Child {
+/// its (empty) site root. Several processes on one SQLite file read every session from
+/// it (the README's rule for that case); on PostgreSQL they keep their caches.
+fn start(dir: &Path, url: &str, port: u16, several: bool) -> Child {
+    let cache = if several && url.starts_with("sqlite") {
+        "0"
+    } else {
+        "50000"
+    };
     Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("SESSION_CACHE_CAPACITY", cache)
         .env("LEPTOS_OUTPUT_NAME", "shop")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_SITE_ROOT", dir)
@@ -99,12 +106,38 @@ struct Acked {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
+    sigkill_under_load(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_of_one_of_two_processes_loses_nothing_and_the_other_keeps_serving() {
+    sigkill_under_load(2).await;
+}
+
+/// Shoppers spread over `processes` server processes on one database; the first is
+/// killed with SIGKILL under load. Every answered sign-in, add and order must still be
+/// there afterwards: on the restarted process (one process) or on a survivor, which must
+/// have kept answering meanwhile.
+async fn sigkill_under_load(processes: usize) {
     let dir = tempfile::tempdir().unwrap();
     let url = db::testing::fresh_url(&dir.path().join("crash.db")).await;
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start(dir.path(), &url, port);
-    wait_until_up(&base, &mut server).await;
+    let several = processes > 1;
+    let ports: Vec<u16> = (0..processes).map(|_| free_port()).collect();
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let base = bases[0].clone();
+    let mut servers = Vec::new();
+    for (port, b) in ports.iter().zip(&bases) {
+        // One at a time: the first migrates and seeds the database.
+        let mut server = start(dir.path(), &url, *port, several);
+        wait_until_up(b, &mut server).await;
+        servers.push(server);
+    }
+    let mut server = servers.remove(0);
+    let answered_after_kill = Arc::new(AtomicUsize::new(0));
+    let killed = Arc::new(AtomicBool::new(false));
 
     // Accounts: the two demo users and eight new ones.
     let mut accounts = vec![
@@ -136,8 +169,13 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
     let mut tasks = Vec::new();
     // Signed-in shoppers: sign in, then add and order in a loop.
     for (n, (user, pw)) in accounts.into_iter().enumerate() {
-        let (base, stop, tried, products) =
-            (base.clone(), stop.clone(), tried.clone(), products.clone());
+        let (base, stop, tried, products) = (
+            bases[n % processes].clone(),
+            stop.clone(),
+            tried.clone(),
+            products.clone(),
+        );
+        let (killed, answered_after_kill) = (killed.clone(), answered_after_kill.clone());
         tasks.push(tokio::spawn(async move {
             let mut acked = Acked::default();
             let client = jar_client();
@@ -178,6 +216,9 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
                     break;
                 };
                 if res.status() == 200 {
+                    if killed.load(Ordering::Relaxed) {
+                        answered_after_kill.fetch_add(1, Ordering::Relaxed);
+                    }
                     if let Ok(id) = res.text().await {
                         acked.orders.push((token.clone(), id));
                     }
@@ -188,8 +229,12 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
     }
     // Guests: each first add creates a session; the count of answered adds is kept.
     for g in 0..6 {
-        let (base, stop, tried, products) =
-            (base.clone(), stop.clone(), tried.clone(), products.clone());
+        let (base, stop, tried, products) = (
+            bases[g % processes].clone(),
+            stop.clone(),
+            tried.clone(),
+            products.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut acked = Acked::default();
             while !stop.load(Ordering::Relaxed) {
@@ -225,6 +270,11 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     server.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix
     server.wait().unwrap();
+    killed.store(true, Ordering::Relaxed);
+    if several {
+        // The survivors go on serving their shoppers.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
     stop.store(true, Ordering::Relaxed);
     let mut acked = Acked::default();
     for t in tasks {
@@ -234,8 +284,14 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
         acked.orders.extend(a.orders);
     }
 
-    let mut server = start(dir.path(), &url, port);
-    wait_until_up(&base, &mut server).await;
+    // Checked on the restarted process, or on a survivor that never stopped.
+    let (mut server, base) = if several {
+        (servers.remove(0), bases[1].clone())
+    } else {
+        let mut server = start(dir.path(), &url, ports[0], false);
+        wait_until_up(&base, &mut server).await;
+        (server, base)
+    };
     let raw = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -283,14 +339,25 @@ async fn sigkill_under_load_loses_nothing_that_was_acknowledged() {
     }
     let _ = server.kill();
     let _ = server.wait();
+    for mut s in servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
     println!(
-        "SIGKILL test: {} requests tried; acknowledged before the kill: {} sign-ins, {} guest sessions, {} orders; lost after restart: {}",
+        "SIGKILL test, {processes} process(es): {} requests tried; acknowledged: {} sign-ins, {} guest sessions, {} orders ({} answered by survivors after the kill); lost: {}",
         tried.load(Ordering::Relaxed),
         acked.users.len(),
         acked.guests.len(),
         acked.orders.len(),
+        answered_after_kill.load(Ordering::Relaxed),
         lost.len()
     );
+    if several {
+        assert!(
+            answered_after_kill.load(Ordering::Relaxed) > 0,
+            "the surviving process stopped answering"
+        );
+    }
     assert!(
         acked.orders.len() >= 5,
         "the load placed too few orders to mean anything"
