@@ -34,6 +34,8 @@ cluster_wait_up() { # URL, PID, LOG
 cluster_start() {
   local bin=$1 site=$2 port=$3 mode=${4:-keep} url i sport
   CLUSTER_DIR=$(mktemp -d /tmp/clusterXXXXXX)
+  # The postgres user (initdb, as root) and nginx's workers must reach into it.
+  chmod 755 "$CLUSTER_DIR"
   CLUSTER_PIDS=()
   CLUSTER_PORTS=()
   CLUSTER_NGINX=
@@ -89,6 +91,8 @@ $upstream    keepalive 32;
       proxy_set_header Connection "";
       proxy_set_header Host \$http_host;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      # The shops read X-Forwarded-For only; a client's own Forwarded header goes.
+      proxy_set_header Forwarded "";
       proxy_set_header X-Forwarded-Proto \$scheme;
     }
   }
@@ -107,7 +111,7 @@ CONF
 
 cluster_stop() {
   [ -n "${CLUSTER_DIR:-}" ] || return 0
-  [ -n "${CLUSTER_NGINX:-}" ] && kill "$CLUSTER_NGINX" 2>/dev/null
+  if [ -n "${CLUSTER_NGINX:-}" ]; then kill "$CLUSTER_NGINX" 2>/dev/null || true; fi
   local pid
   for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${CLUSTER_PIDS[@]}" ${CLUSTER_NGINX:+"$CLUSTER_NGINX"}; do wait "$pid" 2>/dev/null || true; done

@@ -101,11 +101,20 @@ impl Config {
                     )?,
                     trusted_proxies: lookup("TRUSTED_PROXIES")
                         .unwrap_or_default()
-                        .parse()
+                        .parse::<sessions::TrustedProxies>()
                         .map_err(|reason| ConfigError {
                             name: "TRUSTED_PROXIES",
                             reason,
-                        })?,
+                        })?
+                        .with_header(
+                            lookup("TRUSTED_PROXY_HEADER")
+                                .unwrap_or_default()
+                                .parse()
+                                .map_err(|reason| ConfigError {
+                                    name: "TRUSTED_PROXY_HEADER",
+                                    reason,
+                                })?,
+                        ),
                     cache_capacity: parse_u64(
                         "SESSION_CACHE_CAPACITY",
                         lookup("SESSION_CACHE_CAPACITY"),
@@ -243,5 +252,7 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("invalid value for TRUSTED_PROXIES"));
+        assert!(cfg(&[("TRUSTED_PROXY_HEADER", "forwarded")]).is_ok());
+        assert!(cfg(&[("TRUSTED_PROXY_HEADER", "x-real-ip")]).is_err());
     }
 }

@@ -37,6 +37,8 @@ struct Cached {
 #[derive(Debug, Default)]
 struct Inner {
     epoch: u64,
+    /// When (unix seconds) a full cache was last swept for expired copies.
+    swept_at: i64,
     by_hash: HashMap<[u8; 32], Cached>,
     by_id: HashMap<SessionId, [u8; 32]>,
 }
@@ -156,7 +158,12 @@ impl SessionCache {
             return false;
         }
         if inner.by_hash.len() >= self.capacity && !inner.by_id.contains_key(&session.id) {
-            inner.retain(|s| now < s.idle_expires_at && now < s.absolute_expires_at);
+            // Sweeping a full cache is a scan of all of it under the lock: at most once a
+            // second, so a flood of new sessions cannot make every lookup pay for one.
+            if now != inner.swept_at {
+                inner.swept_at = now;
+                inner.retain(|s| now < s.idle_expires_at && now < s.absolute_expires_at);
+            }
             if inner.by_hash.len() >= self.capacity {
                 return false;
             }

@@ -17,12 +17,15 @@
 use std::time::Duration;
 
 use db::Db;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 
 use crate::store::{SessionId, SessionStore};
 
 /// The PostgreSQL channel session changes are announced on.
 pub const CHANNEL: &str = "shop_sessions";
+
+/// How often the listener checks that its connection still answers.
+const HEARTBEAT: Duration = Duration::from_secs(5);
 
 /// A change other processes must hear of. Carries ids only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +92,11 @@ pub async fn ready(store: &SessionStore, limit: Duration) -> bool {
     true
 }
 
+/// Resolves once the store is closed (or its sender is gone).
+async fn until_closed(closed: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = closed.wait_for(|c| *c).await;
+}
+
 async fn listen_local(store: SessionStore) {
     let mut changes = store.subscribe();
     let mut closed = store.closed();
@@ -100,7 +108,7 @@ async fn listen_local(store: SessionStore) {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => store.clear_cache(),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             },
-            _ = closed.wait_for(|c| *c) => return,
+            _ = until_closed(&mut closed) => return,
         }
     }
 }
@@ -112,14 +120,25 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
         if *closed.borrow() || pool.is_closed() {
             return;
         }
+        // Its own connection, outside the shop's pool (which it would otherwise hold one
+        // of for good), with the same settings.
+        let options = (*pool.connect_options()).clone();
         let connected = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let own = PgPoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .max_lifetime(None)
+                .idle_timeout(None)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            let mut listener = PgListener::connect_with(&own).await?;
             listener.listen(CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };
         let connected = tokio::select! {
             l = connected => l,
-            _ = closed.wait_for(|c| *c) => return,
+            _ = until_closed(&mut closed) => return,
         };
         let mut listener = match connected {
             Ok(l) => l,
@@ -127,7 +146,7 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
                 tracing::warn!(error = %e, "session change listener cannot connect; sessions are read from the database");
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
-                    _ = closed.wait_for(|c| *c) => return,
+                    _ = until_closed(&mut closed) => return,
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
                 continue;
@@ -138,8 +157,25 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
         store.enable_cache(true);
         backoff = Duration::from_millis(50);
         tracing::debug!("session change listener connected");
+        // A connection can die without a word (a partition, a NAT dropping it): then no
+        // notification arrives and nothing says so. Ask it something now and then.
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.reset();
         loop {
             tokio::select! {
+                _ = heartbeat.tick() => {
+                    let alive = tokio::time::timeout(
+                        HEARTBEAT,
+                        sqlx::query("SELECT 1").execute(&mut listener),
+                    )
+                    .await;
+                    if !matches!(alive, Ok(Ok(_))) {
+                        tracing::warn!("session change listener stopped answering; sessions are read from the database until it is back");
+                        store.enable_cache(false);
+                        store.clear_cache();
+                        break;
+                    }
+                }
                 received = listener.try_recv() => match received {
                     Ok(Some(n)) => match Change::parse(n.payload()) {
                         Some(change) => store.apply(change),
@@ -153,7 +189,7 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
                         break;
                     }
                 },
-                _ = closed.wait_for(|c| *c) => return,
+                _ = until_closed(&mut closed) => return,
             }
         }
     }

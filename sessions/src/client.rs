@@ -33,9 +33,37 @@ impl ClientAddr {
 }
 
 /// The proxies whose forwarded addresses are believed (`TRUSTED_PROXIES`: CIDRs or
-/// single addresses, separated by commas or spaces; empty by default).
+/// single addresses, separated by commas or spaces; empty by default), and the one
+/// header they write (`TRUSTED_PROXY_HEADER`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    nets: Vec<IpNet>,
+    header: ForwardedHeader,
+}
+
+/// Which header the trusted proxies write the client's address into. Only that one is
+/// read: a proxy passes the other through untouched, so the client could write it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for`, HAProxy, most load
+    /// balancers). The default.
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239), `for=` parameters.
+    Forwarded,
+}
+
+impl FromStr for ForwardedHeader {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "x-forwarded-for" => Ok(ForwardedHeader::XForwardedFor),
+            "forwarded" => Ok(ForwardedHeader::Forwarded),
+            other => Err(format!("{other:?}: expected x-forwarded-for or forwarded")),
+        }
+    }
+}
 
 impl FromStr for TrustedProxies {
     type Err = String;
@@ -55,25 +83,33 @@ impl FromStr for TrustedProxies {
             };
             nets.push(net.trunc());
         }
-        Ok(TrustedProxies(nets))
+        Ok(TrustedProxies {
+            nets,
+            header: ForwardedHeader::default(),
+        })
     }
 }
 
 impl TrustedProxies {
+    /// The same proxies, writing the client's address into `header`.
+    pub fn with_header(mut self, header: ForwardedHeader) -> Self {
+        self.header = header;
+        self
+    }
+
     /// Whether no proxy is trusted.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.nets.is_empty()
     }
 
     /// Whether `ip` is one of the trusted proxies.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     /// The client behind `peer`: the peer itself unless it is trusted; then the last
-    /// address in `Forwarded` (or, without it, `X-Forwarded-For`) that is not a trusted
-    /// proxy, read from the right (each proxy appends the address it saw, so entries to
+    /// address in the proxies' header that is not a trusted proxy, read from the right (each proxy appends the address it saw, so entries to
     /// the left of the first untrusted one could have been written by the client). An
     /// entry that is not an address stops the walk at the hop that added it.
     pub fn client_addr(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
@@ -81,7 +117,7 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        let chain = forwarded_for(headers);
+        let chain = forwarded_for(headers, self.header);
         let mut client = peer;
         for entry in chain.iter().rev() {
             match entry {
@@ -119,30 +155,29 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The `for=` addresses of every `Forwarded` header, or else the entries of every
-/// `X-Forwarded-For` header, in order; `None` for an entry that is not an address
-/// (`unknown`, an obfuscated name, garbage).
-fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let forwarded: Vec<Option<IpAddr>> = headers
-        .get_all("forwarded")
-        .iter()
-        .flat_map(|v| {
-            v.to_str()
-                .map(str::to_string)
-                .unwrap_or_default()
-                .split(',')
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (k, v) = pair.trim().split_once('=')?;
-                k.trim().eq_ignore_ascii_case("for").then(|| parse_node(v))
+/// The addresses in every header of the kind the proxies write (the `for=` parameters of
+/// `Forwarded`, or the entries of `X-Forwarded-For`), in order; `None` for an entry
+/// that is not an address (`unknown`, an obfuscated name, garbage).
+fn forwarded_for(headers: &HeaderMap, which: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    if which == ForwardedHeader::Forwarded {
+        return headers
+            .get_all("forwarded")
+            .iter()
+            .flat_map(|v| {
+                v.to_str()
+                    .map(str::to_string)
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
             })
-        })
-        .collect();
-    if !forwarded.is_empty() {
-        return forwarded;
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.trim().split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("for").then(|| parse_node(v))
+                })
+            })
+            .collect();
     }
     headers
         .get_all("x-forwarded-for")
@@ -232,8 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn the_forwarded_header_wins_over_x_forwarded_for() {
-        let lb: TrustedProxies = "127.0.0.1".parse().unwrap();
+    fn only_the_header_the_proxies_write_is_read() {
         let h = headers(&[
             (
                 "forwarded",
@@ -241,8 +275,23 @@ mod tests {
             ),
             ("x-forwarded-for", "192.0.2.200"),
         ]);
-        assert_eq!(lb.client_addr(ip("127.0.0.1"), &h), ip("2001:db8:cafe::17"));
+        // nginx appends to X-Forwarded-For and passes a client's `Forwarded` through:
+        // that one must not be believed.
+        let xff: TrustedProxies = "127.0.0.1".parse().unwrap();
+        assert_eq!(xff.client_addr(ip("127.0.0.1"), &h), ip("192.0.2.200"));
+        let only_forwarded = headers(&[("forwarded", "for=198.51.100.9")]);
+        assert_eq!(
+            xff.client_addr(ip("127.0.0.1"), &only_forwarded),
+            ip("127.0.0.1")
+        );
+        // A proxy that writes `Forwarded` instead.
+        let rfc = xff.with_header("forwarded".parse().unwrap());
+        assert_eq!(
+            rfc.client_addr(ip("127.0.0.1"), &h),
+            ip("2001:db8:cafe::17")
+        );
         let unknown = headers(&[("forwarded", "for=unknown")]);
-        assert_eq!(lb.client_addr(ip("127.0.0.1"), &unknown), ip("127.0.0.1"));
+        assert_eq!(rfc.client_addr(ip("127.0.0.1"), &unknown), ip("127.0.0.1"));
+        assert!("via".parse::<ForwardedHeader>().is_err());
     }
 }

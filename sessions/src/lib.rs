@@ -26,7 +26,7 @@ pub mod store;
 pub mod token;
 
 pub use changes::{spawn_listener, Change};
-pub use client::{client_addr_middleware, ClientAddr, TrustedProxies};
+pub use client::{client_addr_middleware, ClientAddr, ForwardedHeader, TrustedProxies};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::SessionConfig;
 pub use csrf::reject_cross_site;

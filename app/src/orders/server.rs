@@ -1,17 +1,34 @@
 //! Orders in SQL (ssr only). Placing an order is one transaction whose stock check and
-//! writes see the same state, with no other writer slipping in between: on SQLite it
-//! takes the database's write lock first (`BEGIN IMMEDIATE`); on PostgreSQL, where
-//! several processes may place orders at once, it locks the user's row (one checkout per
-//! user at a time, so an idempotency key gives one order) and then the cart's product
-//! rows in id order (no deadlocks) before it reads the stock. Any failure rolls
+//! writes see the same state, with no other writer slipping in between, and which
+//! orders exactly the lines it checked:
+//! - on SQLite it takes the database's write lock first (`BEGIN IMMEDIATE`);
+//! - on PostgreSQL, where several processes may place orders at once, it locks the
+//!   user's row (one checkout per user at a time, so an idempotency key gives one
+//!   order), then the user's cart rows (a quantity cannot change under it), then their
+//!   products in id order (`FOR NO KEY UPDATE`: no deadlocks with each other, and none
+//!   with the foreign-key checks of cart writes), and only then reads the stock.
+//!
+//! The order's lines, the stock taken and the cart rows removed are the locked lines as
+//! read, one by one; a line added meanwhile stays in the cart. Any failure rolls
 //! everything back.
 
-use db::{on, Db};
+use db::{on, Backend, Db};
 use sessions::SessionId;
 
 use super::model::{Order, OrderLine, OrderSummary};
 use super::validate::{BillingAddress, BillingForm};
 use crate::error::AppError;
+
+/// A cart line as read, locked, by `place`.
+#[derive(sqlx::FromRow)]
+struct Line {
+    cart_id: i64,
+    product_id: i64,
+    name: String,
+    unit_price_cents: i64,
+    quantity: i64,
+    stock: i64,
+}
 
 /// Places `user_id`'s cart as an order and returns the order's id.
 ///
@@ -25,20 +42,33 @@ pub async fn place(
     now: i64,
 ) -> Result<i64, AppError> {
     let begin = db.pick("BEGIN IMMEDIATE", "BEGIN");
-    let locks = db.pick::<&[&str]>(
-        &[],
-        &[
-            "SELECT id FROM users WHERE id = $1 FOR UPDATE",
-            "SELECT id FROM products
-              WHERE id IN (SELECT product_id FROM cart_items WHERE user_id = $1)
-              ORDER BY id FOR UPDATE",
-        ],
-    );
+    let row_locks = db.backend() == Backend::Postgres;
     let a = address.get();
     on!(db.writer(), |p| {
         let mut tx = p.begin_with(begin).await?;
-        for lock in locks {
-            sqlx::query(lock).bind(user_id).execute(&mut *tx).await?;
+        // The cart rows this order may take (all of them on SQLite, which is locked whole).
+        let mut locked: Option<Vec<i64>> = None;
+        if row_locks {
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, product_id FROM cart_items WHERE user_id = $1 ORDER BY id FOR UPDATE",
+            )
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut products: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            products.sort_unstable();
+            products.dedup();
+            for product in products {
+                sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(product)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            locked = Some(rows.into_iter().map(|r| r.0).collect());
         }
         if let Some(key) = key {
             let earlier: Option<i64> = sqlx::query_scalar(
@@ -65,8 +95,9 @@ pub async fn place(
                 return Ok(id);
             }
         }
-        let lines: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT p.name, c.quantity, p.stock
+        let lines: Vec<Line> = sqlx::query_as(
+            "SELECT c.id AS cart_id, p.id AS product_id, p.name, p.price_cents AS unit_price_cents,
+                    c.quantity, p.stock
                FROM cart_items c JOIN products p ON p.id = c.product_id
               WHERE c.user_id = $1
               ORDER BY c.added_at, c.id",
@@ -74,6 +105,13 @@ pub async fn place(
         .bind(user_id)
         .fetch_all(&mut *tx)
         .await?;
+        let lines: Vec<Line> = match &locked {
+            Some(ids) => lines
+                .into_iter()
+                .filter(|l| ids.contains(&l.cart_id))
+                .collect(),
+            None => lines,
+        };
         if lines.is_empty() {
             return Err(AppError::Invalid(
                 "Your cart is empty: add something before placing an order.".into(),
@@ -81,10 +119,10 @@ pub async fn place(
         }
         let short: Vec<String> = lines
             .iter()
-            .filter(|(_, quantity, stock)| quantity > stock)
-            .map(|(name, quantity, stock)| match stock {
-                0 => format!("{name} is sold out"),
-                _ => format!("only {stock} {name} left (you have {quantity})"),
+            .filter(|l| l.quantity > l.stock)
+            .map(|l| match l.stock {
+                0 => format!("{} is sold out", l.name),
+                stock => format!("only {stock} {} left (you have {})", l.name, l.quantity),
             })
             .collect();
         if !short.is_empty() {
@@ -93,14 +131,16 @@ pub async fn place(
                 short.join("; ")
             )));
         }
+        let total: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
         let order_id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (user_id, created_at, total_cents, billing_name, address_line1,
                                  address_line2, city, postal_code, country, idempotency_key)
-             VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              RETURNING id",
         )
         .bind(user_id)
         .bind(now)
+        .bind(total)
         .bind(&a.name)
         .bind(&a.address_line1)
         .bind(&a.address_line2)
@@ -110,39 +150,30 @@ pub async fn place(
         .bind(key)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO order_items (order_id, product_id, name_at_purchase, unit_price_cents, quantity)
-             SELECT $1, p.id, p.name, p.price_cents, c.quantity
-               FROM cart_items c JOIN products p ON p.id = c.product_id
-              WHERE c.user_id = $2
-              ORDER BY c.added_at, c.id",
-        )
-        .bind(order_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE orders SET total_cents =
-                    (SELECT CAST(SUM(unit_price_cents * quantity) AS BIGINT)
-                       FROM order_items WHERE order_id = $1)
-              WHERE id = $1",
-        )
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        // The CHECK (stock >= 0) on products is a second guard behind the check above.
-        sqlx::query(
-            "UPDATE products SET stock = stock - c.quantity
-               FROM cart_items c
-              WHERE c.product_id = products.id AND c.user_id = $1",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM cart_items WHERE user_id = $1")
-            .bind(user_id)
+        for l in &lines {
+            sqlx::query(
+                "INSERT INTO order_items
+                        (order_id, product_id, name_at_purchase, unit_price_cents, quantity)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(order_id)
+            .bind(l.product_id)
+            .bind(&l.name)
+            .bind(l.unit_price_cents)
+            .bind(l.quantity)
             .execute(&mut *tx)
             .await?;
+            // The CHECK (stock >= 0) on products is a second guard behind the check above.
+            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2")
+                .bind(l.quantity)
+                .bind(l.product_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM cart_items WHERE id = $1")
+                .bind(l.cart_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(order_id)
     })
