@@ -369,3 +369,58 @@ async fn a_session_older_than_the_last_password_change_is_refused() {
     let (again, _) = device(&app, ALICE, FIREFOX).await;
     assert_eq!(app.whoami(&again).await.as_deref(), Some("alice"));
 }
+
+#[tokio::test]
+async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_once() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let (_laptop, laptop_token) = device(&app, ALICE, FIREFOX).await;
+    let alice_sessions = || async {
+        let n: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
+              WHERE u.username = 'alice'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap();
+        n
+    };
+    let mut landed = 0;
+    for attempt in 0..40 {
+        // The phone signs in and is served from memory from then on.
+        let (phone, _) = device(&app, ALICE, IPHONE).await;
+        assert_eq!(app.whoami(&phone).await.as_deref(), Some("alice"));
+        // The laptop asks to end every other session and hangs up right after sending.
+        let body = "";
+        let request = format!(
+            "POST /api/revoke_other_sessions HTTP/1.1\r\nHost: {}\r\nCookie: sid={laptop_token}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            app.addr,
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        drop(stream);
+        // Whenever the revocation reached the database, the phone is refused at once.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+        while alice_sessions().await > 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        if alice_sessions().await == 1 {
+            landed += 1;
+            let res = phone.get(app.url("/billing")).send().await.unwrap();
+            assert!(
+                res.status().is_redirection(),
+                "attempt {attempt}: the ended phone session still opens /billing ({})",
+                res.status()
+            );
+        } else {
+            // The request never got going: end the phone session the normal way.
+            let res = app
+                .post_with_cookie("/api/revoke_other_sessions", cookie_header(&laptop_token))
+                .await;
+            assert_eq!(res.status(), 200);
+        }
+    }
+    eprintln!("hung-up revocations that reached the database: {landed} of 40");
+}
