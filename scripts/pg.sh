@@ -31,8 +31,10 @@ pg_start() {
     PG_TEMP=
     mkdir -p "$PG_DIR"
     # The socket lives in a short directory of its own: Unix socket paths are limited to
-    # ~107 bytes, and the data directory may be deep (or contain spaces).
-    PG_SOCK=$(mktemp -d /tmp/pgsXXXXXX)
+    # ~107 bytes, and the data directory may be deep (or contain spaces). Named after the
+    # data directory, so a server still running from an earlier start is found again.
+    PG_SOCK=/tmp/pgs-$(printf %s "$PG_DIR" | cksum | cut -d' ' -f1)
+    mkdir -p "$PG_SOCK"
   else
     PG_DIR=$(mktemp -d /tmp/pgXXXXXX)
     PG_TEMP=1

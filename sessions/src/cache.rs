@@ -52,7 +52,12 @@ impl Inner {
 
     /// Keeps only the copies for which `keep` holds, in both maps.
     fn retain(&mut self, keep: impl Fn(&Session) -> bool) {
-        self.by_hash.retain(|_, c| keep(&c.session));
+        self.retain_cached(|c| keep(&c.session));
+    }
+
+    /// The same, deciding on the copy with its age.
+    fn retain_cached(&mut self, keep: impl Fn(&Cached) -> bool) {
+        self.by_hash.retain(|_, c| keep(c));
         let by_hash = &self.by_hash;
         self.by_id.retain(|_, h| by_hash.contains_key(h));
     }
@@ -162,7 +167,13 @@ impl SessionCache {
             // second, so a flood of new sessions cannot make every lookup pay for one.
             if now != inner.swept_at {
                 inner.swept_at = now;
-                inner.retain(|s| now < s.idle_expires_at && now < s.absolute_expires_at);
+                let max_age = self.max_age;
+                // Expired sessions, and copies too old to be served anyway.
+                inner.retain_cached(|c| {
+                    now < c.session.idle_expires_at
+                        && now < c.session.absolute_expires_at
+                        && now - c.checked_at < max_age
+                });
             }
             if inner.by_hash.len() >= self.capacity {
                 return false;

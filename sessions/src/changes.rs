@@ -133,6 +133,9 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
                 .connect_with(options)
                 .await?;
             let mut listener = PgListener::connect_with(&own).await?;
+            // A lost connection must be reported (`Ok(None)`), never mended in silence:
+            // what was announced while it was down is lost, so the cache must be emptied.
+            listener.eager_reconnect(false);
             listener.listen(CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };

@@ -159,35 +159,36 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// `Forwarded`, or the entries of `X-Forwarded-For`), in order; `None` for an entry
 /// that is not an address (`unknown`, an obfuscated name, garbage).
 fn forwarded_for(headers: &HeaderMap, which: ForwardedHeader) -> Vec<Option<IpAddr>> {
-    if which == ForwardedHeader::Forwarded {
-        return headers
-            .get_all("forwarded")
+    // Entries are split on the raw bytes and decoded one by one: a proxy appends its
+    // entry to the client's on one line, so junk in the client's part (a tab, a byte
+    // above 0x7f) must spoil only that part, never the proxy's own entry.
+    let entries = |name: &'static str| {
+        headers
+            .get_all(name)
             .iter()
             .flat_map(|v| {
-                v.to_str()
-                    .map(str::to_string)
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
+                v.as_bytes()
+                    .split(|b| *b == b',')
+                    .map(|e| std::str::from_utf8(e).ok())
             })
-            .filter_map(|element| {
-                element.split(';').find_map(|pair| {
+            .collect::<Vec<Option<&str>>>()
+    };
+    match which {
+        ForwardedHeader::Forwarded => entries("forwarded")
+            .into_iter()
+            .filter_map(|element| match element {
+                None => Some(None),
+                Some(element) => element.split(';').find_map(|pair| {
                     let (k, v) = pair.trim().split_once('=')?;
                     k.trim().eq_ignore_ascii_case("for").then(|| parse_node(v))
-                })
+                }),
             })
-            .collect();
+            .collect(),
+        ForwardedHeader::XForwardedFor => entries("x-forwarded-for")
+            .into_iter()
+            .map(|e| e.and_then(parse_node))
+            .collect(),
     }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .flat_map(|v| {
-            v.to_str()
-                .map(|s| s.split(',').map(parse_node).collect::<Vec<_>>())
-                .unwrap_or_else(|_| vec![None])
-        })
-        .collect()
 }
 
 /// An address as proxies write it: `203.0.113.7`, `203.0.113.7:4711`, `2001:db8::1`,
@@ -259,6 +260,14 @@ mod tests {
         // Garbage stops the walk at the proxy that added it.
         let junk = headers(&[("x-forwarded-for", "203.0.113.7, junk, 10.0.0.5")]);
         assert_eq!(lb.client_addr(ip("127.0.0.1"), &junk), ip("10.0.0.5"));
+        // Bytes that are not visible ASCII in the client's part spoil only that part: the
+        // address the proxy appended still counts.
+        let mut raw = HeaderMap::new();
+        raw.insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"1.2.3.4\xff\t, 203.0.113.7").unwrap(),
+        );
+        assert_eq!(lb.client_addr(ip("127.0.0.1"), &raw), ip("203.0.113.7"));
         // No header: the peer.
         assert_eq!(
             lb.client_addr(ip("127.0.0.1"), &HeaderMap::new()),

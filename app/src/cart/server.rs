@@ -240,8 +240,17 @@ pub async fn merge_guest_cart(
                                            LEAST(cart_items.quantity + excluded.quantity, 99,
                                                  (SELECT stock FROM products WHERE id = excluded.product_id)))",
     );
+    let lock_user = db.backend() == db::Backend::Postgres;
     on!(db.writer(), |p| {
         let mut tx = p.begin().await?;
+        if lock_user {
+            // Taken first, as a checkout takes it, so the two never wait on each other
+            // the other way round (the merge's upsert locks the user's cart rows).
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(merge)
             .bind(session)
             .bind(user_id)

@@ -3,8 +3,8 @@
 //! orders exactly the lines it checked:
 //! - on SQLite it takes the database's write lock first (`BEGIN IMMEDIATE`);
 //! - on PostgreSQL, where several processes may place orders at once, it locks the
-//!   user's row (one checkout per user at a time, so an idempotency key gives one
-//!   order), then the user's cart rows (a quantity cannot change under it), then their
+//!   user's row (one checkout or guest-cart merge per user at a time, so an idempotency
+//!   key gives one order), then the user's cart rows (a quantity cannot change under it), then their
 //!   products in id order (`FOR NO KEY UPDATE`: no deadlocks with each other, and none
 //!   with the foreign-key checks of cart writes), and only then reads the stock.
 //!
@@ -49,7 +49,10 @@ pub async fn place(
         // The cart rows this order may take (all of them on SQLite, which is locked whole).
         let mut locked: Option<Vec<i64>> = None;
         if row_locks {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            // NO KEY UPDATE: checkouts of one user (and the merge of a guest cart at
+            // sign-in) wait for each other; foreign-key checks (a new session, a new
+            // cart line) do not.
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
