@@ -20,7 +20,24 @@ pub fn Header() -> impl IntoView {
                 </nav>
                 <div class="site-header__actions">
                     <a class="cart-link" href="/cart" aria-label="Cart">
-                        <span class="cart-link__icon" aria-hidden="true">"🛒"</span>
+                        // Drawn here, not an emoji: a system without an emoji font
+                        // would show an empty box.
+                        <svg
+                            class="cart-link__icon"
+                            aria-hidden="true"
+                            viewBox="0 0 24 24"
+                            width="20"
+                            height="20"
+                            fill="none"
+                            stroke="currentColor"
+                            stroke-width="2"
+                            stroke-linecap="round"
+                            stroke-linejoin="round"
+                        >
+                            <path d="M3 4h2l2.4 10.2a1 1 0 0 0 1 .8h8.9a1 1 0 0 0 1-.8L20 8H6.2"></path>
+                            <circle cx="9.5" cy="19" r="1.4"></circle>
+                            <circle cx="17" cy="19" r="1.4"></circle>
+                        </svg>
                         <span class="cart-link__label">"Cart"</span>
                         <Transition fallback=|| ()>
                             {move || Suspend::new(async move {
