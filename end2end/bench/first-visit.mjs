@@ -56,13 +56,19 @@ async function signedInContext(user) {
   return context;
 }
 
-async function visit(page, profile, user) {
+// A fresh context (empty cache) and tab on this network profile.
+async function throttledTab(profile, user) {
   const context = await signedInContext(user);
   const tab = await context.newPage();
   const cdp = await context.newCDPSession(tab);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
   if (profile) await cdp.send('Network.emulateNetworkConditions', profile);
+  return { context, tab, cdp };
+}
+
+async function visit(page, profile, user) {
+  const { context, tab, cdp } = await throttledTab(profile, user);
   const urls = new Map();
   const finished = [];
   cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
@@ -90,12 +96,7 @@ async function visit(page, profile, user) {
 }
 
 async function navigation(profile, user) {
-  const context = await signedInContext(user);
-  const tab = await context.newPage();
-  const cdp = await context.newCDPSession(tab);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  if (profile) await cdp.send('Network.emulateNetworkConditions', profile);
+  const { context, tab } = await throttledTab(profile, user);
   await tab.goto(`${base}/`);
   await tab.waitForSelector('body[data-hydrated="true"]', { timeout: 60_000 });
   const steps = [];

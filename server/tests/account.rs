@@ -316,33 +316,14 @@ async fn a_password_change_that_fails_half_way_changes_nothing() {
     let (phone, _) = device(&app, ALICE, IPHONE).await;
     let before = stored_hash(&app).await;
     // Ending the other sessions fails after the new hash was written in the transaction.
-    let fault: &[&str] = app.state.db.pick(
-        &["CREATE TRIGGER fail_revoke BEFORE DELETE ON sessions
-           BEGIN SELECT RAISE(ABORT, 'injected fault'); END"],
-        &[
-            "CREATE FUNCTION fail_revoke() RETURNS trigger LANGUAGE plpgsql
-             AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$",
-            "CREATE TRIGGER fail_revoke BEFORE DELETE ON sessions
-             FOR EACH ROW EXECUTE FUNCTION fail_revoke()",
-        ],
-    );
-    for sql in fault {
-        exec(&app, sql).await;
-    }
+    break_deletes(&app, "sessions", "injected fault").await;
     let new = "a-brand-new-password-2026";
     let res = change(&app, &phone, ALICE.1, new, new).await;
     assert_eq!(res.status(), 500);
     assert_eq!(stored_hash(&app).await, before, "the old hash is kept");
     assert_eq!(app.whoami(&laptop).await.as_deref(), Some("alice"));
     assert_eq!(app.whoami(&phone).await.as_deref(), Some("alice"));
-    exec(
-        &app,
-        app.state.db.pick(
-            "DROP TRIGGER fail_revoke",
-            "DROP TRIGGER fail_revoke ON sessions",
-        ),
-    )
-    .await;
+    mend_deletes(&app, "sessions").await;
     // Repaired: the same change goes through, all of it.
     assert_eq!(change(&app, &phone, ALICE.1, new, new).await.status(), 200);
     assert_ne!(stored_hash(&app).await, before);

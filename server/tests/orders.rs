@@ -307,19 +307,7 @@ async fn a_failure_in_the_middle_rolls_everything_back() {
     let before = snapshot(&app).await;
     // The last step (emptying the cart) fails after the order, its lines and the stock
     // were written inside the transaction.
-    let fault: &[&str] = app.state.db.pick(
-        &["CREATE TRIGGER fail_checkout BEFORE DELETE ON cart_items
-           BEGIN SELECT RAISE(ABORT, 'injected fault: disk on fire'); END"],
-        &[
-            "CREATE FUNCTION fail_checkout() RETURNS trigger LANGUAGE plpgsql
-             AS $$ BEGIN RAISE EXCEPTION 'injected fault: disk on fire'; END $$",
-            "CREATE TRIGGER fail_checkout BEFORE DELETE ON cart_items
-             FOR EACH ROW EXECUTE FUNCTION fail_checkout()",
-        ],
-    );
-    for sql in fault {
-        exec(&app, sql).await;
-    }
+    break_deletes(&app, "cart_items", "injected fault: disk on fire").await;
     let res = place(&app, &client, &form(&[("idempotency_key", "retry-me")])).await;
     assert_eq!(res.status(), 500);
     let body = res.text().await.unwrap();
@@ -335,14 +323,7 @@ async fn a_failure_in_the_middle_rolls_everything_back() {
     );
 
     // Fault repaired: the same request (same key) now goes through, exactly once.
-    exec(
-        &app,
-        app.state.db.pick(
-            "DROP TRIGGER fail_checkout",
-            "DROP TRIGGER fail_checkout ON cart_items",
-        ),
-    )
-    .await;
+    mend_deletes(&app, "cart_items").await;
     let res = place(&app, &client, &form(&[("idempotency_key", "retry-me")])).await;
     assert_eq!(res.status(), 200);
     assert_eq!(scalar(&app, "SELECT COUNT(*) FROM orders").await, 1);

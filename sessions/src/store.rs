@@ -87,6 +87,26 @@ pub struct SessionStore {
     closed: Arc<watch::Sender<bool>>,
 }
 
+/// A change of sessions: drops the cached copies `$change` makes stale, runs `$body`
+/// (with `$tx` the open write transaction) and the announcement in one commit, then drops
+/// the copies again. Evaluates to the body's value. Used inside [`SessionStore::detached`],
+/// so all of it happens even if the request that asked for it is dropped.
+macro_rules! announced {
+    ($store:expr, $change:expr, |$tx:ident| $body:expr) => {{
+        let change = $change;
+        $store.apply(change);
+        let value = on!($store.db.writer(), |p| {
+            let mut $tx = p.begin().await?;
+            let value = $body;
+            notify_in!($store, $tx, change);
+            $tx.commit().await?;
+            Ok::<_, StoreError>(value)
+        })?;
+        $store.changed(change);
+        value
+    }};
+}
+
 /// Announces `$change` on PostgreSQL inside the transaction `$tx` (delivered at commit);
 /// nothing on SQLite, whose one process hears of it through the in-process broadcast.
 macro_rules! notify_in {
@@ -306,21 +326,14 @@ impl SessionStore {
         let token = SessionToken::generate()?;
         let this = self.clone();
         Self::detached(async move {
-            let change = Change::Session(id);
-            this.apply(change);
-            let n = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
+            let n = announced!(this, Change::Session(id), |tx| {
+                sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
                     .bind(&token.hash().0[..])
                     .bind(id)
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected();
-                notify_in!(this, tx, change);
-                tx.commit().await?;
-                Ok::<_, StoreError>(n)
-            })?;
-            this.changed(change);
+                    .rows_affected()
+            });
             Ok((n == 1).then_some(token))
         })
         .await
@@ -340,11 +353,8 @@ impl SessionStore {
         let (idle, abs) = self.config.timeouts(persistent);
         let this = self.clone();
         Self::detached(async move {
-            let change = Change::Session(id);
-            this.apply(change);
-            let session = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                let session = sqlx::query_as::<_, Session>(&format!(
+            let session = announced!(this, Change::Session(id), |tx| {
+                sqlx::query_as::<_, Session>(&format!(
                     "UPDATE sessions
                         SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
                             persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
@@ -359,12 +369,8 @@ impl SessionStore {
                 .bind(now + abs)
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await?;
-                notify_in!(this, tx, change);
-                tx.commit().await?;
-                Ok::<_, StoreError>(session)
-            })?;
-            this.changed(change);
+                .await?
+            });
             Ok(session.map(|s| (token, s)))
         })
         .await
@@ -436,20 +442,13 @@ impl SessionStore {
     pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
         let this = self.clone();
         Self::detached(async move {
-            let change = Change::Session(id);
-            this.apply(change);
-            let n = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query("DELETE FROM sessions WHERE id = $1")
+            let n = announced!(this, Change::Session(id), |tx| {
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected();
-                notify_in!(this, tx, change);
-                tx.commit().await?;
-                Ok::<_, StoreError>(n)
-            })?;
-            this.changed(change);
+                    .rows_affected()
+            });
             Ok(n == 1)
         })
         .await
@@ -464,23 +463,14 @@ impl SessionStore {
         let this = self.clone();
         Self::detached(async move {
             // Every copy of the user's sessions goes (the kept one is simply read again).
-            let change = Change::User(user_id);
-            this.apply(change);
-            let n = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query(
-                    "DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
-                )
-                .bind(user_id)
-                .bind(keep)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                notify_in!(this, tx, change);
-                tx.commit().await?;
-                Ok::<_, StoreError>(n)
-            })?;
-            this.changed(change);
+            let n = announced!(this, Change::User(user_id), |tx| {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+                    .bind(user_id)
+                    .bind(keep)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+            });
             Ok(n)
         })
         .await

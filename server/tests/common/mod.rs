@@ -308,6 +308,37 @@ pub async fn exec(app: &TestApp, sql: &str) {
     .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// Makes every DELETE on `table` fail with `message` (a trigger), to check that a
+/// transaction whose later step fails leaves nothing behind. Undone by [`mend_deletes`].
+pub async fn break_deletes(app: &TestApp, table: &str, message: &str) {
+    let sqlite = [format!(
+        "CREATE TRIGGER fail_delete_{table} BEFORE DELETE ON {table}
+         BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )];
+    let postgres = [
+        format!(
+            "CREATE FUNCTION fail_delete_{table}() RETURNS trigger LANGUAGE plpgsql
+             AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+        ),
+        format!(
+            "CREATE TRIGGER fail_delete_{table} BEFORE DELETE ON {table}
+             FOR EACH ROW EXECUTE FUNCTION fail_delete_{table}()"
+        ),
+    ];
+    for sql in app.state.db.pick(&sqlite[..], &postgres[..]) {
+        exec(app, sql).await;
+    }
+}
+
+/// Undoes [`break_deletes`].
+pub async fn mend_deletes(app: &TestApp, table: &str) {
+    let sql = app.state.db.pick(
+        format!("DROP TRIGGER fail_delete_{table}"),
+        format!("DROP TRIGGER fail_delete_{table} ON {table}"),
+    );
+    exec(app, &sql).await;
+}
+
 /// `POST /api/add_to_cart` as a script would.
 pub async fn add(
     app: &TestApp,
