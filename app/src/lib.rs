@@ -10,6 +10,7 @@ pub mod components;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod forms;
+pub mod live;
 pub mod money;
 pub mod orders;
 pub mod pages;
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let auth = auth::Auth::provide();
     cart::CartState::provide(auth);
+    live::LiveFeed::provide();
     // Effects only run in the browser, after hydration: mark the page so tests (and
     // curious people) can tell the wasm is live.
     Effect::new(|_| {
@@ -103,6 +105,7 @@ pub fn App() -> impl IntoView {
         <Title text="Oxide & Oak"/>
         <Router>
             <Header/>
+            <live::LiveEvents/>
             <main class="page">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=CatalogPage ssr=SsrMode::Async/>

@@ -18,6 +18,8 @@ pub struct AppState {
     pub throttle: crate::auth::throttle::Throttle,
     /// Usernames of signed-in users (see `auth::server::NameCache`).
     pub names: std::sync::Arc<crate::auth::server::NameCache>,
+    /// The open event streams (`GET /api/events`): their limits and their end.
+    pub live: crate::live::server::Hub,
 }
 
 impl FromRef<AppState> for LeptosOptions {

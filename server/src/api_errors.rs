@@ -37,7 +37,7 @@ pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
     // An unknown name under /api is a plain 404 in our error format (the runtime would
     // answer 400 with a paragraph about its own registration).
     let path = req.uri().path();
-    if path.starts_with("/api/") && !api_paths().contains(path) {
+    if path.starts_with("/api/") && path != app::live::EVENTS_PATH && !api_paths().contains(path) {
         let body = serde_json::to_vec(&AppError::NotFound).unwrap_or_default();
         let mut res = Response::new(Body::from(body));
         *res.status_mut() = StatusCode::NOT_FOUND;

@@ -29,6 +29,9 @@ pub struct Config {
     /// `SERVED_BY`, default none: a name for this process, sent as `X-Served-By` on
     /// every response (so people and tests can see a load balancer spread requests).
     pub served_by: Option<axum::http::HeaderValue>,
+    /// `EVENT_STREAMS_PER_SESSION` (default 4) and `EVENT_STREAMS_MAX` (default 2000):
+    /// open `/api/events` streams allowed per session (one browser's tabs) and per process.
+    pub event_streams: app::live::server::Limits,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -143,6 +146,22 @@ impl Config {
                 )?
                 .max(1),
             ),
+            event_streams: {
+                let d = app::live::server::Limits::default();
+                let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
+                    match parse_u64(name, lookup(name), default as u64)? {
+                        0 => Err(ConfigError {
+                            name,
+                            reason: "must be at least 1".into(),
+                        }),
+                        n => Ok(n as usize),
+                    }
+                };
+                app::live::server::Limits {
+                    per_session: count("EVENT_STREAMS_PER_SESSION", d.per_session)?,
+                    total: count("EVENT_STREAMS_MAX", d.total)?,
+                }
+            },
         })
     }
 }

@@ -93,6 +93,10 @@ pub fn router(state: AppState) -> Router {
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
     let pkg = assets::pkg_service(&state.leptos_options);
     let router = Router::new()
+        .route(
+            app::live::EVENTS_PATH,
+            axum::routing::get(app::live::server::events),
+        )
         .nest_service(&assets::prefix(&state.leptos_options), pkg)
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = state.leptos_options.clone();
@@ -148,6 +152,7 @@ pub async fn prepare(
         db,
         sessions,
         names: Default::default(),
+        live: app::live::server::Hub::new(config.event_streams),
     })
 }
 
@@ -161,6 +166,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let state = prepare(&config, leptos_options, Arc::new(SystemClock)).await?;
     let db = state.db.clone();
     let store = state.sessions.clone();
+    let live = state.live.clone();
     let gc = sessions::spawn_gc(state.sessions.clone(), config.gc_interval);
     let prune = spawn_throttle_prune(
         state.throttle.clone(),
@@ -195,6 +201,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     )
     .with_graceful_shutdown(async move {
         shutdown_signal().await;
+        // Event streams never finish by themselves: end them, so the in-flight requests
+        // that remain are real ones (browsers reconnect to another process).
+        live.close();
         let _ = signalled_tx.send(());
     });
     // In-flight requests get `shutdown_grace` to finish; a stuck connection cannot keep

@@ -19,6 +19,7 @@ use std::time::Duration;
 use db::Db;
 use sqlx::postgres::{PgListener, PgPoolOptions};
 
+use crate::events::{Event, EventKind};
 use crate::store::{SessionId, SessionStore};
 
 /// The PostgreSQL channel session changes are announced on.
@@ -136,7 +137,9 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
             // A lost connection must be reported (`Ok(None)`), never mended in silence:
             // what was announced while it was down is lost, so the cache must be emptied.
             listener.eager_reconnect(false);
-            listener.listen(CHANNEL).await?;
+            listener
+                .listen_all([CHANNEL, crate::events::CHANNEL])
+                .await?;
             Ok::<_, sqlx::Error>(listener)
         };
         let connected = tokio::select! {
@@ -155,9 +158,11 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
                 continue;
             }
         };
-        // Changes announced while nobody listened are lost: start from nothing.
+        // Changes announced while nobody listened are lost: start from nothing, and tell
+        // every open page to read its state again (events were lost too).
         store.clear_cache();
         store.enable_cache(true);
+        store.emit_local(Event::new(EventKind::Resync, None, None));
         backoff = Duration::from_millis(50);
         tracing::debug!("session change listener connected");
         // A connection can die without a word (a partition, a NAT dropping it): then no
@@ -180,6 +185,12 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
                     }
                 }
                 received = listener.try_recv() => match received {
+                    Ok(Some(n)) if n.channel() == crate::events::CHANNEL => {
+                        match Event::parse(n.payload()) {
+                            Some(event) => store.emit_local(event),
+                            None => tracing::warn!("unknown event notification ignored"),
+                        }
+                    }
                     Ok(Some(n)) => match Change::parse(n.payload()) {
                         Some(change) => store.apply(change),
                         None => tracing::warn!("unknown session change notification ignored"),

@@ -24,6 +24,8 @@ pub struct SessionConfig {
     pub cache_capacity: usize,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` are believed (see `client.rs`).
     pub trusted_proxies: crate::client::TrustedProxies,
+    /// How long the account's security log keeps a row (see `events.rs`).
+    pub security_log_retention: Duration,
 }
 
 impl Default for SessionConfig {
@@ -37,6 +39,7 @@ impl Default for SessionConfig {
             secure: true,
             cache_capacity: crate::cache::DEFAULT_CAPACITY,
             trusted_proxies: Default::default(),
+            security_log_retention: Duration::from_secs(90 * 24 * 60 * 60),
         }
     }
 }

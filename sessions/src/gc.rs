@@ -1,4 +1,4 @@
-//! Garbage collection of expired sessions.
+//! Garbage collection of expired sessions and of security log rows past their retention.
 
 use std::time::Duration;
 
@@ -17,6 +17,14 @@ pub fn spawn_gc(store: SessionStore, every: Duration) -> tokio::task::JoinHandle
                 Ok(n) => tracing::info!(deleted = n, "session gc: expired sessions deleted"),
                 Err(e) => {
                     tracing::error!(error = %e, "session gc failed; retrying at the next tick")
+                }
+            }
+            let before = store.now() - store.config().security_log_retention.as_secs() as i64;
+            match store.prune_security_log(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "security log: old rows deleted"),
+                Err(e) => {
+                    tracing::error!(error = %e, "security log prune failed; retrying at the next tick")
                 }
             }
         }

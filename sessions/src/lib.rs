@@ -19,6 +19,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod csrf;
+pub mod events;
 pub mod gc;
 pub mod handle;
 pub mod middleware;
@@ -30,6 +31,7 @@ pub use client::{client_addr_middleware, ClientAddr, ForwardedHeader, TrustedPro
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::SessionConfig;
 pub use csrf::reject_cross_site;
+pub use events::{Event, EventKind, LogEntry};
 pub use gc::spawn_gc;
 pub use handle::SessionHandle;
 pub use middleware::session_middleware;

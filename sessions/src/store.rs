@@ -9,6 +9,7 @@ use crate::cache::SessionCache;
 use crate::changes::{Change, CHANNEL};
 use crate::clock::Clock;
 use crate::config::SessionConfig;
+use crate::events::{Event, EventKind, LogEntry};
 use crate::token::{RandomError, SessionToken};
 
 /// The internal row id of a session. Never leaves the server (it is not `Serialize`).
@@ -83,27 +84,63 @@ pub struct SessionStore {
     cache: Arc<SessionCache>,
     /// Every change, after it committed (see `crate::changes`).
     changes: broadcast::Sender<Change>,
+    /// Every event, after it committed (see `crate::events`).
+    events: broadcast::Sender<Event>,
     /// Set when the store is closed: background tasks end.
     closed: Arc<watch::Sender<bool>>,
 }
 
 /// A change of sessions: drops the cached copies `$change` makes stale, runs `$body`
-/// (with `$tx` the open write transaction) and the announcement in one commit, then drops
-/// the copies again. Evaluates to the body's value. Used inside [`SessionStore::detached`],
-/// so all of it happens even if the request that asked for it is dropped.
+/// (with `$tx` the open write transaction; it evaluates to `(value, Option<Event>)`) and
+/// the announcement in one commit, then drops the copies again and publishes the event.
+/// Evaluates to the value. Used inside [`SessionStore::detached`], so all of it happens
+/// even if the request that asked for it is dropped.
 macro_rules! announced {
     ($store:expr, $change:expr, |$tx:ident| $body:expr) => {{
         let change = $change;
         $store.apply(change);
-        let value = on!($store.db.writer(), |p| {
+        let (value, event) = on!($store.db.writer(), |p| {
             let mut $tx = p.begin().await?;
-            let value = $body;
+            let (value, event): (_, Option<Event>) = $body;
             notify_in!($store, $tx, change);
             $tx.commit().await?;
-            Ok::<_, StoreError>(value)
+            Ok::<_, StoreError>((value, event))
         })?;
         $store.changed(change);
+        if let Some(event) = event {
+            $store.emitted(event);
+        }
         value
+    }};
+}
+
+/// Records `$event` inside the transaction `$tx`: a row in the user's security log if
+/// its kind is logged (device and network from the event's session row, which must
+/// still exist), and on PostgreSQL its announcement (delivered at commit). Evaluates to
+/// the event; [`SessionStore::emitted`] must follow the commit.
+macro_rules! record {
+    ($store:expr, $tx:expr, $event:expr) => {{
+        let event: Event = $event;
+        if let (true, Some(session)) = (event.kind.is_logged(), event.session) {
+            sqlx::query(
+                "INSERT INTO security_events (user_id, kind, at, last_at, user_agent, network)
+                 SELECT user_id, $1, $2, $2, user_agent, ip FROM sessions
+                  WHERE id = $3 AND user_id IS NOT NULL",
+            )
+            .bind(event.kind.name())
+            .bind($store.now())
+            .bind(session)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        if $store.db.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::events::CHANNEL)
+                .bind(event.payload())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        event
     }};
 }
 
@@ -134,6 +171,7 @@ impl SessionStore {
             config: Arc::new(config),
             cache: Arc::new(cache),
             changes: broadcast::channel(1024).0,
+            events: broadcast::channel(4096).0,
             closed: Arc::new(watch::channel(false).0),
         }
     }
@@ -141,6 +179,49 @@ impl SessionStore {
     /// Every change made through this store, after it committed.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
+    }
+
+    /// Every event (see [`crate::events`]) after it committed, from this process and, on
+    /// PostgreSQL, from every other process on the database.
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Publishes an event of the shop (a cart changed, an order placed) that the caller
+    /// has committed. Runs in a task of its own, so it is sent even if the caller's
+    /// request is dropped right after; a failure is logged (pages then catch up at their
+    /// next request or reconnect).
+    pub fn publish(&self, event: Event) {
+        match &self.db {
+            Db::Sqlite { .. } => self.emit_local(event),
+            Db::Postgres(pool) => {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(crate::events::CHANNEL)
+                        .bind(event.payload())
+                        .execute(&pool)
+                        .await
+                    {
+                        tracing::warn!(error = %e, kind = event.kind.name(), "event not announced");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Hands an event to this process's receivers.
+    pub(crate) fn emit_local(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    /// After a transaction with [`record!`] committed: on SQLite the event goes to the
+    /// receivers now; on PostgreSQL the listener passes it on when the `NOTIFY` arrives
+    /// (so every process, this one included, hears it the same way, exactly once).
+    fn emitted(&self, event: Event) {
+        if self.db.backend() == Backend::Sqlite {
+            self.emit_local(event);
+        }
     }
 
     /// Becomes true when the store is closed.
@@ -218,8 +299,9 @@ impl SessionStore {
         let handle = crate::token::random_hex::<16>()?;
         let now = self.now();
         let (idle, abs) = self.config.timeouts(persistent);
-        let session = on!(self.db.writer(), |p| {
-            sqlx::query_as::<_, Session>(&format!(
+        let (session, event) = on!(self.db.writer(), |p| {
+            let mut tx = p.begin().await?;
+            let session = sqlx::query_as::<_, Session>(&format!(
                 "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
                                        authenticated_at, idle_expires_at, absolute_expires_at,
                                        persistent, user_agent, ip, handle)
@@ -236,9 +318,23 @@ impl SessionStore {
             .bind(truncate(&meta.user_agent, 256))
             .bind(truncate(&meta.ip, 64))
             .bind(&handle)
-            .fetch_one(p)
-            .await
+            .fetch_one(&mut *tx)
+            .await?;
+            // Signed in from the start: a new device.
+            let event = match user_id {
+                Some(user) => Some(record!(
+                    self,
+                    tx,
+                    Event::new(EventKind::SignedIn, Some(user), Some(session.id))
+                )),
+                None => None,
+            };
+            tx.commit().await?;
+            Ok::<_, StoreError>((session, event))
         })?;
+        if let Some(event) = event {
+            self.emitted(event);
+        }
         Ok((token, session))
     }
 
@@ -273,7 +369,7 @@ impl SessionStore {
             }
         };
         if self.is_expired(&session) {
-            self.delete(session.id).await?;
+            self.end(session.id, EventKind::Expired).await?;
             return Ok(Lookup::Expired);
         }
         if let Some(epoch) = epoch {
@@ -327,12 +423,13 @@ impl SessionStore {
         let this = self.clone();
         Self::detached(async move {
             let n = announced!(this, Change::Session(id), |tx| {
-                sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
+                let n = sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
                     .bind(&token.hash().0[..])
                     .bind(id)
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected()
+                    .rows_affected();
+                (n, None)
             });
             Ok((n == 1).then_some(token))
         })
@@ -354,7 +451,7 @@ impl SessionStore {
         let this = self.clone();
         Self::detached(async move {
             let session = announced!(this, Change::Session(id), |tx| {
-                sqlx::query_as::<_, Session>(&format!(
+                let session = sqlx::query_as::<_, Session>(&format!(
                     "UPDATE sessions
                         SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
                             persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
@@ -369,7 +466,16 @@ impl SessionStore {
                 .bind(now + abs)
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await?
+                .await?;
+                let event = match &session {
+                    Some(_) => Some(record!(
+                        this,
+                        tx,
+                        Event::new(EventKind::SignedIn, Some(user_id), Some(id))
+                    )),
+                    None => None,
+                };
+                (session, event)
             });
             Ok(session.map(|s| (token, s)))
         })
@@ -420,7 +526,7 @@ impl SessionStore {
                 .rows_affected();
                 if changed != 1 || kept != 1 {
                     tx.rollback().await?;
-                    return Ok::<_, StoreError>(false);
+                    return Ok::<_, StoreError>(None);
                 }
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
                     .bind(user_id)
@@ -428,28 +534,55 @@ impl SessionStore {
                     .execute(&mut *tx)
                     .await?;
                 notify_in!(this, tx, change);
+                let event = record!(
+                    this,
+                    tx,
+                    Event::new(EventKind::PasswordChanged, Some(user_id), Some(keep))
+                );
                 tx.commit().await?;
-                Ok(true)
+                Ok(Some(event))
             }
             .await)?;
             this.changed(change);
-            Ok(done.then_some(token))
+            if let Some(event) = done {
+                this.emitted(event);
+            }
+            Ok(done.is_some().then_some(token))
         })
         .await
     }
 
-    /// Deletes one session. Returns whether it existed.
+    /// Deletes one session: it signed out. Returns whether it existed.
     pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
+        self.end(id, EventKind::SignedOut).await
+    }
+
+    /// Deletes one session, publishing `why` it ended (signed out, or expired).
+    async fn end(&self, id: SessionId, why: EventKind) -> Result<bool, StoreError> {
         let this = self.clone();
         Self::detached(async move {
-            let n = announced!(this, Change::Session(id), |tx| {
-                sqlx::query("DELETE FROM sessions WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
+            let ended = announced!(this, Change::Session(id), |tx| {
+                // The log row reads the session's row, so it comes first; if no row goes,
+                // nothing happened and nothing is kept.
+                let user: Option<Option<i64>> =
+                    sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                match user {
+                    Some(user) => {
+                        let event = record!(this, tx, Event::new(why, user, Some(id)));
+                        let n = sqlx::query("DELETE FROM sessions WHERE id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        (n == 1, (n == 1).then_some(event))
+                    }
+                    None => (false, None),
+                }
             });
-            Ok(n == 1)
+            Ok(ended)
         })
         .await
     }
@@ -464,12 +597,23 @@ impl SessionStore {
         Self::detached(async move {
             // Every copy of the user's sessions goes (the kept one is simply read again).
             let n = announced!(this, Change::User(user_id), |tx| {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
-                    .bind(user_id)
-                    .bind(keep)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
+                let n = sqlx::query(
+                    "DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
+                )
+                .bind(user_id)
+                .bind(keep)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let event = match n {
+                    0 => None,
+                    _ => Some(record!(
+                        this,
+                        tx,
+                        Event::new(EventKind::RevokedOthers, Some(user_id), keep)
+                    )),
+                };
+                (n, event)
             });
             Ok(n)
         })
@@ -500,25 +644,43 @@ impl SessionStore {
                 this.cache
                     .forget_where(move |s| s.user_id == Some(user_id) && s.handle == handle);
             }
-            let id: Option<SessionId> = on!(this.db.writer(), |p| {
+            let ended: Option<(SessionId, Event)> = on!(this.db.writer(), |p| {
                 let mut tx = p.begin().await?;
                 let id: Option<SessionId> = sqlx::query_scalar(
-                    "DELETE FROM sessions WHERE user_id = $1 AND handle = $2 RETURNING id",
+                    "SELECT id FROM sessions WHERE user_id = $1 AND handle = $2",
                 )
                 .bind(user_id)
                 .bind(&handle)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some(id) = id {
-                    notify_in!(this, tx, Change::Session(id));
+                let Some(id) = id else {
+                    return Ok(None);
+                };
+                // Logged with the ended session's device and network, before its row goes.
+                let event = record!(
+                    this,
+                    tx,
+                    Event::new(EventKind::Revoked, Some(user_id), Some(id))
+                );
+                let n = sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n != 1 {
+                    tx.rollback().await?;
+                    return Ok(None);
                 }
+                notify_in!(this, tx, Change::Session(id));
                 tx.commit().await?;
-                Ok::<_, StoreError>(id)
+                Ok::<_, StoreError>(Some((id, event)))
             })?;
-            if let Some(id) = id {
-                this.changed(Change::Session(id));
-            }
-            Ok(id)
+            let Some((id, event)) = ended else {
+                return Ok(None);
+            };
+            this.changed(Change::Session(id));
+            this.emitted(event);
+            Ok(Some(id))
         })
         .await
     }
@@ -537,6 +699,94 @@ impl SessionStore {
             .fetch_all(p)
             .await
         })?)
+    }
+
+    /// Counts a refused sign-in as `user_id` from `network` (the coarse address) in the
+    /// user's security log: one row per network and day, its count going up, never one
+    /// row per guess. Published so the user's open account page can show it.
+    pub async fn sign_in_refused(&self, user_id: i64, network: &str) -> Result<(), StoreError> {
+        let now = self.now();
+        let network = truncate(network, 64).to_string();
+        let this = self.clone();
+        Self::detached(async move {
+            let event = on!(this.db.writer(), |p| {
+                let mut tx = p.begin().await?;
+                sqlx::query(
+                    "INSERT INTO security_events (user_id, kind, at, last_at, network, bucket)
+                     VALUES ($1, $2, $3, $3, $4, $5)
+                     ON CONFLICT (user_id, kind, network, bucket)
+                     DO UPDATE SET count = security_events.count + 1, last_at = $3",
+                )
+                .bind(user_id)
+                .bind(EventKind::SignInRefused.name())
+                .bind(now)
+                .bind(&network)
+                .bind(now.div_euclid(86_400))
+                .execute(&mut *tx)
+                .await?;
+                let event = record!(
+                    this,
+                    tx,
+                    Event::new(EventKind::SignInRefused, Some(user_id), None)
+                );
+                tx.commit().await?;
+                Ok::<_, StoreError>(event)
+            })?;
+            this.emitted(event);
+            Ok(())
+        })
+        .await
+    }
+
+    /// The security log of `user_id` since `since` (unix seconds), newest first, at
+    /// most `limit` rows.
+    pub async fn security_log(
+        &self,
+        user_id: i64,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(on!(self.db.reader(), |p| {
+            sqlx::query_as::<_, LogEntry>(
+                "SELECT kind, at, last_at, count, user_agent, network FROM security_events
+                  WHERE user_id = $1 AND last_at >= $2
+                  ORDER BY last_at DESC, id DESC
+                  LIMIT $3",
+            )
+            .bind(user_id)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(p)
+            .await
+        })?)
+    }
+
+    /// Deletes security log rows last touched before `before`. Returns how many went.
+    pub async fn prune_security_log(&self, before: i64) -> Result<u64, StoreError> {
+        Ok(on!(self.db.writer(), |p| {
+            sqlx::query("DELETE FROM security_events WHERE last_at < $1")
+                .bind(before)
+                .execute(p)
+                .await
+                .map(|done| done.rows_affected())
+        })?)
+    }
+
+    /// The session with this id, if it is live (not expired, not signed in before its
+    /// user's last password change), read from the database, never from memory.
+    pub async fn live_by_id(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        let row = on!(self.db.reader(), |p| {
+            sqlx::query_as::<_, Session>(&format!(
+                "SELECT {S_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+                  WHERE s.id = $1
+                    AND (s.authenticated_at IS NULL
+                         OR s.authenticated_at >= u.password_changed_at)"
+            ))
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(row.filter(|s| !self.is_expired(s)))
     }
 
     /// Deletes every expired session. Returns how many rows went.

@@ -28,6 +28,61 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     result
 }
 
+/// How many rows of the security log are listed at most.
+#[cfg(feature = "ssr")]
+const SECURITY_LOG_ROWS: i64 = 200;
+
+/// `POST /api/security_log` — the signed-in user's security log of the last 90 days,
+/// newest first: sign-ins (with device and network), sign-outs, sessions ended from
+/// another one, "signed out everywhere else", password changes, and refused sign-ins
+/// counted per network and day. Only the user's own session may read it (401 otherwise).
+#[server(prefix = "/api", endpoint = "security_log")]
+pub async fn security_log() -> Result<Vec<SecurityEntry>, AppError> {
+    let result: Result<Vec<SecurityEntry>, AppError> = async {
+        let (session, user) = crate::session::signed_in()?;
+        let store = session.store();
+        let since = store.now() - store.config().security_log_retention.as_secs() as i64;
+        let rows = store.security_log(user, since, SECURITY_LOG_ROWS).await?;
+        Ok(rows.into_iter().map(describe_entry).collect())
+    }
+    .await;
+    result
+}
+
+/// A log row in words.
+#[cfg(feature = "ssr")]
+fn describe_entry(row: sessions::LogEntry) -> SecurityEntry {
+    let device = if row.kind == "sign_in_refused" {
+        String::new()
+    } else {
+        super::device::describe(&row.user_agent)
+    };
+    let network = if row.network.is_empty() {
+        "an unknown network".to_string()
+    } else {
+        row.network.clone()
+    };
+    let text = match row.kind.as_str() {
+        "signed_in" => format!("Signed in on {device}"),
+        "signed_out" => format!("Signed out on {device}"),
+        "revoked" => format!("Signed out {device} from another session"),
+        "revoked_others" => format!("Signed out everywhere else, from {device}"),
+        "password_changed" => format!("Password changed on {device}"),
+        "sign_in_refused" if row.count == 1 => format!("1 refused sign-in from {network}"),
+        "sign_in_refused" => format!("{} refused sign-ins from {network}", row.count),
+        other => other.replace('_', " "),
+    };
+    SecurityEntry {
+        kind: row.kind,
+        text,
+        device,
+        network: row.network,
+        when: crate::orders::server::format_time(row.last_at),
+        at: row.last_at,
+        count: row.count,
+    }
+}
+
 /// `POST /api/revoke_session` — field `handle` (from `list_sessions`). Ends that session
 /// of the signed-in user (ending the current one signs out) and answers whether it was
 /// the current one. A handle that is not one of the user's live sessions: 404.

@@ -89,7 +89,14 @@ const NAME_CACHE_MAX: usize = 10_000;
 
 /// The name of `user_id`, from the cache or the database.
 pub async fn display_name(user_id: i64) -> Result<Option<String>, AppError> {
-    let state = crate::state::app_state()?;
+    display_name_in(&crate::state::app_state()?, user_id).await
+}
+
+/// [`display_name`] outside a Leptos request (the event stream).
+pub async fn display_name_in(
+    state: &crate::state::AppState,
+    user_id: i64,
+) -> Result<Option<String>, AppError> {
     if let Some(name) = state
         .names
         .0
@@ -149,6 +156,11 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     }
     if let Err(wait) = state.throttle.attempt(&keys, now).await.map_err(internal)? {
         tracing::info!(retry_after_secs = wait, "sign-in throttled");
+        if let Some(u) = &parsed {
+            if let Ok(Some(user)) = find_credentials(&state.db, u).await {
+                log_refused(&state, user.id);
+            }
+        }
         return Err(FormError::TooMany(wait));
     }
     let user = match &parsed {
@@ -166,6 +178,9 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         .map_err(internal)?;
     let (true, Some(id), Some(stored)) = (ok, user_id, stored) else {
         tracing::info!("failed sign-in"); // already counted by `attempt`
+        if let Some(id) = user_id {
+            log_refused(&state, id);
+        }
         return Err(FormError::Credentials);
     };
     state
@@ -194,7 +209,24 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     crate::cart::server::merge_guest_cart(&state.db, sid, id)
         .await
         .map_err(internal)?;
+    // The guest's lines joined the user's cart, which their other devices show too.
+    state
+        .sessions
+        .publish(sessions::Event::cart_changed(Some(id), Some(sid)));
     Ok(())
+}
+
+/// Counts a refused sign-in in the account's security log, in a task of its own: the
+/// answer must take as long whether or not the name exists (and whether or not that
+/// write is slow), or its timing would tell which names do.
+fn log_refused(state: &crate::state::AppState, user_id: i64) {
+    let store = state.sessions.clone();
+    let network = crate::session::client_network();
+    tokio::spawn(async move {
+        if let Err(e) = store.sign_in_refused(user_id, &network).await {
+            tracing::warn!(error = %e, "refused sign-in not logged");
+        }
+    });
 }
 
 /// Creates an account and signs it in.

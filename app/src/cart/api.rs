@@ -49,6 +49,21 @@ mod ssr {
         Ok(session.id().map(Owner::Guest))
     }
 
+    /// After a change of `owner`'s cart committed: every page open on that cart (other
+    /// tabs, other devices of the user) hears of it.
+    pub fn changed(owner: Owner) {
+        let Ok(state) = crate::state::app_state() else {
+            return;
+        };
+        state.sessions.publish(match owner {
+            Owner::User(user) => sessions::Event::cart_changed(
+                Some(user),
+                crate::session::session().ok().and_then(|s| s.id()),
+            ),
+            Owner::Guest(session) => sessions::Event::cart_changed(None, Some(session)),
+        });
+    }
+
     pub async fn summary(owner: Option<Owner>) -> Result<CartSummary, AppError> {
         let count = match owner {
             Some(o) => store::count(&crate::state::db()?, o).await?,
@@ -94,6 +109,7 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, 
         let owner = ssr::owner(true).await?.ok_or(AppError::Internal)?;
         let now = crate::state::app_state()?.sessions.now();
         super::server::add(&crate::state::db()?, owner, product_id, quantity, now).await?;
+        ssr::changed(owner);
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -108,6 +124,7 @@ pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSumm
         check_quantity(quantity, true)?;
         let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
         super::server::set_quantity(&crate::state::db()?, owner, product_id, quantity).await?;
+        ssr::changed(owner);
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -121,6 +138,7 @@ pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> 
         let owner = ssr::owner(false).await?;
         if let Some(owner) = owner {
             super::server::remove(&crate::state::db()?, owner, product_id).await?;
+            ssr::changed(owner);
         }
         ssr::summary(owner).await
     }

@@ -101,6 +101,14 @@ pub async fn place_order(
     };
     match outcome {
         Ok(id) => {
+            // Every open page of the user: the cart is empty, the order history longer.
+            if let Ok(state) = crate::state::app_state() {
+                state.sessions.publish(sessions::Event::new(
+                    sessions::EventKind::OrderPlaced,
+                    session.user_id(),
+                    session.id(),
+                ));
+            }
             // The order is committed: a failure to tidy up must not report it as failed.
             if let Some(sid) = session.id() {
                 if let Err(e) = super::server::delete_draft(&db, sid).await {

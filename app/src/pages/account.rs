@@ -6,27 +6,30 @@ use leptos_router::hooks::use_query_map;
 
 use super::login::{clear_on_error, form_message};
 use crate::account::{
-    list_sessions, ChangePassword, RevokeOtherSessions, RevokeSession, SessionInfo,
+    list_sessions, security_log, ChangePassword, RevokeOtherSessions, RevokeSession, SecurityEntry,
+    SessionInfo,
 };
 use crate::error::AppError;
 
 /// `/account` — sign-in required. The user's sessions (end any one, or all the others)
-/// and the password change. Every control is a form: it works before the wasm loads.
+/// the password change, and the security log. Every control is a form: it works before
+/// the wasm loads. Both lists follow the account's events while the page is open.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let change = ServerAction::<ChangePassword>::new();
-    let sessions = Resource::new(
-        move || {
-            (
-                revoke.version().get(),
-                revoke_others.version().get(),
-                change.version().get(),
-            )
-        },
-        |_| list_sessions(),
-    );
+    let feed = expect_context::<crate::live::LiveFeed>();
+    let versions = move || {
+        (
+            revoke.version().get(),
+            revoke_others.version().get(),
+            change.version().get(),
+            feed.security.get(),
+        )
+    };
+    let sessions = Resource::new(versions, |_| list_sessions());
+    let log = Resource::new(versions, |_| security_log());
     // Ending the session in use signs out: start afresh with a full page load.
     Effect::new(move |_| {
         if let Some(Ok(true)) = revoke.value().get() {
@@ -83,6 +86,44 @@ pub fn AccountPage() -> impl IntoView {
             </Show>
             <PasswordForm change/>
         </section>
+        <section class="card account-section">
+            <h2>"Security activity"</h2>
+            <p class="hint">"Sign-ins, sign-outs and password changes of the last 90 days, newest first."</p>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Ok(entries) if entries.is_empty() => {
+                            view! { <p class="muted">"Nothing yet."</p> }.into_any()
+                        }
+                        Ok(entries) => {
+                            view! {
+                                <ol class="security-log" data-testid="security-log">
+                                    {entries.into_iter().map(|e| view! { <LogRow entry=e/> }).collect_view()}
+                                </ol>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::Unauthorized) => ().into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LogRow(entry: SecurityEntry) -> impl IntoView {
+    let detail = if entry.device.is_empty() || entry.network.is_empty() {
+        entry.when.clone()
+    } else {
+        format!("{} · network {}", entry.when, entry.network)
+    };
+    view! {
+        <li class="security-log__row" data-kind=entry.kind>
+            <span>{entry.text}</span>
+            <span class="muted">{detail}</span>
+        </li>
     }
 }
 

@@ -1,0 +1,322 @@
+//! `GET /api/events`: the current session's state as server-sent events (ssr only).
+//!
+//! - Same-origin only (`Sec-Fetch-Site`, else `Origin`): 403 otherwise.
+//! - A session is needed: a visitor without one gets 204 and no stream (an
+//!   `EventSource` does not retry after 204).
+//! - At most [`Limits::per_session`] streams per session (a browser allows six HTTP/1.1
+//!   connections per site; streams must leave room for pages) and [`Limits::total`] per
+//!   process: 429 with `Retry-After` beyond.
+//! - The first message is the session's state as it is now; then one after every event
+//!   that concerns the session (`sessions::Event::concerns`), and when its deadline
+//!   passes. A session that has ended gets a last message (`ended: true`) and the stream
+//!   closes.
+//! - Every stream ends when the server shuts down ([`Hub::close`]), so a graceful
+//!   shutdown is not held up by them; browsers reconnect to another process.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use sessions::{EventKind, SessionHandle, SessionId};
+use tokio::sync::{broadcast, watch};
+
+use super::model::{LiveState, STATE_EVENT};
+use crate::cart::server::{count as cart_count, Owner};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// How many streams may be open.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Per session (that is, per browser: its tabs share the cookie).
+    pub per_session: usize,
+    /// Per process.
+    pub total: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_session: 4,
+            total: 2_000,
+        }
+    }
+}
+
+/// A comment line this often keeps proxies and browsers from timing an idle stream out.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// What a browser waits before reconnecting a dropped stream.
+const RECONNECT: Duration = Duration::from_secs(2);
+/// How long a refused stream should wait before trying again.
+const RETRY_FULL_SECS: u64 = 30;
+
+/// The open streams of this process. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Hub(Arc<HubInner>);
+
+#[derive(Debug)]
+struct HubInner {
+    limits: Limits,
+    open: Mutex<Open>,
+    shutdown: watch::Sender<bool>,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    by_session: HashMap<SessionId, usize>,
+}
+
+/// A stream's place in the count, given back when the stream is dropped (the client
+/// went away, the session ended, the server is shutting down), whatever the reason.
+struct Slot {
+    hub: Arc<HubInner>,
+    session: SessionId,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.hub.lock();
+        open.total -= 1;
+        if let Some(n) = open.by_session.get_mut(&self.session) {
+            *n -= 1;
+            if *n == 0 {
+                open.by_session.remove(&self.session);
+            }
+        }
+    }
+}
+
+impl HubInner {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        // Every change under the lock is a counter step; a panic cannot leave it torn.
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new(Limits::default())
+    }
+}
+
+impl Hub {
+    pub fn new(limits: Limits) -> Self {
+        Hub(Arc::new(HubInner {
+            limits,
+            open: Mutex::new(Open::default()),
+            shutdown: watch::channel(false).0,
+        }))
+    }
+
+    /// A place for one more stream of `session`, if the limits allow.
+    fn enter(&self, session: SessionId) -> Option<Slot> {
+        let mut open = self.0.lock();
+        let mine = open.by_session.get(&session).copied().unwrap_or(0);
+        if open.total >= self.0.limits.total || mine >= self.0.limits.per_session {
+            return None;
+        }
+        open.total += 1;
+        *open.by_session.entry(session).or_default() += 1;
+        Some(Slot {
+            hub: self.0.clone(),
+            session,
+        })
+    }
+
+    /// Ends every open stream and refuses new ones (at shutdown).
+    pub fn close(&self) {
+        self.0.shutdown.send_replace(true);
+    }
+
+    /// Streams open now.
+    pub fn open_streams(&self) -> usize {
+        self.0.lock().total
+    }
+}
+
+/// `GET /api/events` (see the module documentation).
+pub async fn events(
+    State(state): State<AppState>,
+    Extension(session): Extension<SessionHandle>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(reason) = sessions::csrf::cross_site_reason(&headers) {
+        tracing::warn!(reason, "refused a cross-site event stream");
+        return (
+            StatusCode::FORBIDDEN,
+            [(CONTENT_TYPE, "application/json")],
+            sessions::csrf::REFUSAL_JSON,
+        )
+            .into_response();
+    }
+    let Some(current) = session.session() else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let hub = state.live.clone();
+    if *hub.0.shutdown.borrow() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Some(slot) = hub.enter(current.id) else {
+        tracing::info!("event stream refused: too many open");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(RETRY_AFTER, HeaderValue::from(RETRY_FULL_SECS))],
+        )
+            .into_response();
+    };
+    // Subscribed before the first state is read, so nothing that happens in between is
+    // missed.
+    let follower = Follower {
+        events: state.sessions.events(),
+        shutdown: hub.0.shutdown.subscribe(),
+        session: current.id,
+        user: current.user_id,
+        deadline: deadline_of(&current),
+        state,
+        first: true,
+        done: false,
+        _slot: slot,
+    };
+    let stream = futures::stream::unfold(follower, Follower::next);
+    let mut res = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .into_response();
+    let h = res.headers_mut();
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // nginx (scripts/cluster) must pass each message on at once, not buffer it.
+    h.insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    res
+}
+
+/// Resolves once the hub is closed.
+async fn until_closed(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|closed| *closed).await;
+}
+
+fn deadline_of(s: &sessions::Session) -> i64 {
+    s.idle_expires_at.min(s.absolute_expires_at)
+}
+
+/// One open stream: which session it follows and what it waits for.
+struct Follower {
+    state: AppState,
+    events: broadcast::Receiver<sessions::Event>,
+    shutdown: watch::Receiver<bool>,
+    session: SessionId,
+    /// The session's user as last read (it changes when the session signs in).
+    user: Option<i64>,
+    /// When the session times out unless used (as last read).
+    deadline: i64,
+    first: bool,
+    done: bool,
+    _slot: Slot,
+}
+
+impl Follower {
+    /// The next message, or `None` to end the stream.
+    async fn next(mut self) -> Option<(Result<SseEvent, Infallible>, Self)> {
+        if self.done {
+            return None;
+        }
+        let why = if std::mem::take(&mut self.first) {
+            "hello"
+        } else {
+            self.wait().await?
+        };
+        match self.read(why).await {
+            Ok((message, ended)) => {
+                self.done = ended;
+                Some((Ok(message), self))
+            }
+            Err(e) => {
+                // Logged by the conversion to `AppError`; the browser reconnects.
+                let _ = e;
+                None
+            }
+        }
+    }
+
+    /// Waits for something that concerns this session. `None`: end the stream.
+    async fn wait(&mut self) -> Option<&'static str> {
+        loop {
+            let left = self.deadline - self.state.sessions.now();
+            let nap = Duration::from_secs(left.clamp(1, 60) as u64);
+            tokio::select! {
+                received = self.events.recv() => match received {
+                    Ok(e) if e.concerns(self.session, self.user) => return Some(e.kind.name()),
+                    Ok(_) => continue,
+                    // Fell behind: what was missed is unknown, so read the state again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Some(EventKind::Resync.name())
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = tokio::time::sleep(nap) => {
+                    if self.state.sessions.now() < self.deadline {
+                        continue;
+                    }
+                    // Used meanwhile (the deadline moved), or timed out.
+                    match self.state.sessions.live_by_id(self.session).await {
+                        Ok(Some(s)) => self.deadline = deadline_of(&s),
+                        Ok(None) => return Some(EventKind::Expired.name()),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event stream could not check its session");
+                            return None;
+                        }
+                    }
+                }
+                _ = until_closed(&mut self.shutdown) => return None,
+            }
+        }
+    }
+
+    /// The session's state now, as a message; `true` if the session has ended.
+    async fn read(&mut self, why: &str) -> Result<(SseEvent, bool), AppError> {
+        let live = self.state.sessions.live_by_id(self.session).await?;
+        let state = match live {
+            Some(s) => {
+                self.user = s.user_id;
+                self.deadline = deadline_of(&s);
+                let (user, owner) = match s.user_id {
+                    Some(u) => (
+                        crate::auth::server::display_name_in(&self.state, u).await?,
+                        Owner::User(u),
+                    ),
+                    None => (None, Owner::Guest(s.id)),
+                };
+                LiveState {
+                    user,
+                    cart: cart_count(&self.state.db, owner).await?,
+                    why: why.to_string(),
+                    ended: false,
+                }
+            }
+            None => LiveState {
+                user: None,
+                cart: 0,
+                why: why.to_string(),
+                ended: true,
+            },
+        };
+        let message = SseEvent::default()
+            .event(STATE_EVENT)
+            .retry(RECONNECT)
+            .json_data(&state)
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not encode a live state");
+                AppError::Internal
+            })?;
+        Ok((message, state.ended))
+    }
+}
