@@ -115,10 +115,25 @@ macro_rules! announced {
 }
 
 /// Records `$event` inside the transaction `$tx`: a row in the user's security log if
-/// its kind is logged (device and network from the event's session row, which must
-/// still exist), and on PostgreSQL its announcement (delivered at commit). Evaluates to
-/// the event; [`SessionStore::emitted`] must follow the commit.
+/// its kind is logged, and on PostgreSQL its announcement (delivered at commit).
+/// Evaluates to the event; [`SessionStore::emitted`] must follow the commit.
+///
+/// The log row's device and network come from the event's session row (which must
+/// still exist), or from the `(user agent, ip)` given after `from` (a row just deleted).
+/// On SQLite the transaction must have written before (its first statement a write):
+/// a transaction that has only read cannot wait for the write lock, it fails at once.
 macro_rules! record {
+    (@announce $store:expr, $tx:expr, $event:expr) => {{
+        let event: Event = $event;
+        if $store.db.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::events::CHANNEL)
+                .bind(event.payload())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        event
+    }};
     ($store:expr, $tx:expr, $event:expr) => {{
         let event: Event = $event;
         if let (true, Some(session)) = (event.kind.is_logged(), event.session) {
@@ -133,14 +148,25 @@ macro_rules! record {
             .execute(&mut *$tx)
             .await?;
         }
-        if $store.db.backend() == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::events::CHANNEL)
-                .bind(event.payload())
-                .execute(&mut *$tx)
-                .await?;
+        record!(@announce $store, $tx, event)
+    }};
+    ($store:expr, $tx:expr, $event:expr, from $device:expr) => {{
+        let event: Event = $event;
+        let (user_agent, ip): (&str, &str) = $device;
+        if let (true, Some(user)) = (event.kind.is_logged(), event.user) {
+            sqlx::query(
+                "INSERT INTO security_events (user_id, kind, at, last_at, user_agent, network)
+                 VALUES ($1, $2, $3, $3, $4, $5)",
+            )
+            .bind(user)
+            .bind(event.kind.name())
+            .bind($store.now())
+            .bind(user_agent)
+            .bind(ip)
+            .execute(&mut *$tx)
+            .await?;
         }
-        event
+        record!(@announce $store, $tx, event)
     }};
 }
 
@@ -562,22 +588,16 @@ impl SessionStore {
         let this = self.clone();
         Self::detached(async move {
             let ended = announced!(this, Change::Session(id), |tx| {
-                // The log row reads the session's row, so it comes first; if no row goes,
-                // nothing happened and nothing is kept.
-                let user: Option<Option<i64>> =
-                    sqlx::query_scalar("SELECT user_id FROM sessions WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                match user {
-                    Some(user) => {
-                        let event = record!(this, tx, Event::new(why, user, Some(id)));
-                        let n = sqlx::query("DELETE FROM sessions WHERE id = $1")
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                        (n == 1, (n == 1).then_some(event))
+                let gone: Option<(Option<i64>, String, String)> = sqlx::query_as(
+                    "DELETE FROM sessions WHERE id = $1 RETURNING user_id, user_agent, ip",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match gone {
+                    Some((user, user_agent, ip)) => {
+                        let event = Event::new(why, user, Some(id));
+                        (true, Some(record!(this, tx, event, from(&user_agent, &ip))))
                     }
                     None => (false, None),
                 }
@@ -646,31 +666,24 @@ impl SessionStore {
             }
             let ended: Option<(SessionId, Event)> = on!(this.db.writer(), |p| {
                 let mut tx = p.begin().await?;
-                let id: Option<SessionId> = sqlx::query_scalar(
-                    "SELECT id FROM sessions WHERE user_id = $1 AND handle = $2",
+                let gone: Option<(SessionId, String, String)> = sqlx::query_as(
+                    "DELETE FROM sessions WHERE user_id = $1 AND handle = $2
+                     RETURNING id, user_agent, ip",
                 )
                 .bind(user_id)
                 .bind(&handle)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some(id) = id else {
+                let Some((id, user_agent, ip)) = gone else {
                     return Ok(None);
                 };
-                // Logged with the ended session's device and network, before its row goes.
+                // Logged with the ended session's device and network.
                 let event = record!(
                     this,
                     tx,
-                    Event::new(EventKind::Revoked, Some(user_id), Some(id))
+                    Event::new(EventKind::Revoked, Some(user_id), Some(id)),
+                    from(&user_agent, &ip)
                 );
-                let n = sqlx::query("DELETE FROM sessions WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if n != 1 {
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
                 notify_in!(this, tx, Change::Session(id));
                 tx.commit().await?;
                 Ok::<_, StoreError>(Some((id, event)))

@@ -206,13 +206,15 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         session.logout().await.map_err(internal)?;
         return Err(FormError::Credentials);
     }
-    crate::cart::server::merge_guest_cart(&state.db, sid, id)
+    let merged = crate::cart::server::merge_guest_cart(&state.db, sid, id)
         .await
         .map_err(internal)?;
-    // The guest's lines joined the user's cart, which their other devices show too.
-    state
-        .sessions
-        .publish(sessions::Event::cart_changed(Some(id), Some(sid)));
+    if merged > 0 {
+        // The guest's lines joined the user's cart, which their other devices show too.
+        state
+            .sessions
+            .publish(sessions::Event::cart_changed(Some(id), Some(sid)));
+    }
     Ok(())
 }
 

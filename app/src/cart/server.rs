@@ -216,11 +216,12 @@ pub async fn remove(db: &Db, owner: Owner, product_id: i64) -> Result<(), AppErr
 
 /// At sign-in: moves the guest cart of `session` into `user_id`'s saved cart in one
 /// transaction. Quantities add up, capped at 99 and at the stock; the guest rows go.
+/// Returns how many lines were added or raised.
 pub async fn merge_guest_cart(
     db: &Db,
     session: SessionId,
     user_id: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     // Scalar MIN/MAX of several values: SQLite's MIN/MAX, PostgreSQL's LEAST/GREATEST.
     let merge = db.pick(
         "INSERT INTO cart_items (user_id, product_id, quantity, added_at)
@@ -251,15 +252,17 @@ pub async fn merge_guest_cart(
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(merge)
+        let merged = sqlx::query(merge)
             .bind(session)
             .bind(user_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
         sqlx::query("DELETE FROM cart_items WHERE session_id = $1")
             .bind(session)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(merged)
     })
 }
