@@ -32,6 +32,9 @@ pub struct Config {
     /// `EVENT_STREAMS_PER_SESSION` (default 4) and `EVENT_STREAMS_MAX` (default 2000):
     /// open `/api/events` streams allowed per session (one browser's tabs) and per process.
     pub event_streams: app::live::server::Limits,
+    /// `REGISTRATIONS_PER_HOUR`, default 10: accounts that may be created per client
+    /// network (an IPv4 /24 or IPv6 /48) per hour.
+    pub registrations_per_hour: u32,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -146,6 +149,19 @@ impl Config {
                 )?
                 .max(1),
             ),
+            registrations_per_hour: match parse_u64(
+                "REGISTRATIONS_PER_HOUR",
+                lookup("REGISTRATIONS_PER_HOUR"),
+                app::auth::throttle::REGISTRATIONS_PER_HOUR.into(),
+            )? {
+                n @ 1..=100_000 => n as u32,
+                n => {
+                    return Err(ConfigError {
+                        name: "REGISTRATIONS_PER_HOUR",
+                        reason: format!("must be between 1 and 100000, got {n}"),
+                    })
+                }
+            },
             event_streams: {
                 let d = app::live::server::Limits::default();
                 let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {

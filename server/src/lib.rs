@@ -148,7 +148,8 @@ pub async fn prepare(
         .map_err(|e| StartupError::Seed(e.to_string()))?;
     Ok(AppState {
         leptos_options,
-        throttle: Throttle::new(db.clone()),
+        throttle: Throttle::new(db.clone())
+            .with_registrations_per_hour(config.registrations_per_hour),
         db,
         sessions,
         names: Default::default(),

@@ -30,8 +30,8 @@ pub fn LiveEvents() -> impl IntoView {
     view! {
         <div class="live-notice-area" aria-live="polite">
             <Show when=move || notice.get().is_some()>
-                <p class="notice live-notice" data-testid="live-notice">
-                    <span>{move || notice.get()}</span>
+                <p class="notice live-notice">
+                    <span data-testid="live-notice">{move || notice.get()}</span>
                     <button
                         type="button"
                         class="button--ghost live-notice__close"
