@@ -115,6 +115,11 @@ impl Event {
     }
 
     /// Whether a page open on `session`, signed in as `user` (if so), must hear of it.
+    ///
+    /// The session that ended the others (or changed the password) is not told: the tab
+    /// that did it has its answer, and that answer gave the session a new token. A page
+    /// reacting to the event could still be sending the old one, whose refusal (the
+    /// cookie cleared) might reach the browser after the new cookie and undo it.
     pub fn concerns(&self, session: SessionId, user: Option<i64>) -> bool {
         let this_session = self.session == Some(session);
         let this_user = user.is_some() && self.user == user;
@@ -123,10 +128,8 @@ impl Event {
             | EventKind::SignedOut
             | EventKind::Revoked
             | EventKind::Expired => this_session,
-            EventKind::RevokedOthers
-            | EventKind::PasswordChanged
-            | EventKind::SignInRefused
-            | EventKind::OrderPlaced => this_user,
+            EventKind::RevokedOthers | EventKind::PasswordChanged => this_user && !this_session,
+            EventKind::SignInRefused | EventKind::OrderPlaced => this_user,
             EventKind::CartChanged => this_user || (self.user.is_none() && this_session),
             EventKind::Resync => true,
         }
@@ -216,6 +219,8 @@ mod tests {
         assert!(!ev(EventKind::SignedIn, alice, Some(other)).concerns(s, alice));
         // Account-wide changes reach every session of the user, and no one else's.
         assert!(ev(EventKind::PasswordChanged, alice, Some(other)).concerns(s, alice));
+        assert!(!ev(EventKind::PasswordChanged, alice, Some(s)).concerns(s, alice));
+        assert!(!ev(EventKind::RevokedOthers, alice, Some(s)).concerns(s, alice));
         assert!(!ev(EventKind::PasswordChanged, Some(11), Some(other)).concerns(s, alice));
         assert!(!ev(EventKind::RevokedOthers, alice, Some(other)).concerns(s, None));
         // A user's cart is on every device; a guest's only in its session.

@@ -14,7 +14,7 @@ use web_sys::{EventSource, MessageEvent};
 
 use super::model::{LiveState, EVENTS_PATH, STATE_EVENT};
 use super::LiveFeed;
-use crate::auth::use_auth;
+use crate::auth::{use_auth, UserInfo};
 use crate::cart::use_cart;
 
 /// An open stream and the callbacks it holds (dropped with it).
@@ -47,6 +47,8 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
     });
 
     let on_state = move |state: LiveState| {
+        // Applied from the message itself, without asking the server: a request sent now
+        // could still carry a token that the change being reported has just replaced.
         let here = auth
             .user
             .get_untracked()
@@ -54,13 +56,23 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
             .flatten()
             .map(|u| u.username);
         if here != state.user {
-            auth.user.refetch();
+            auth.user.set(Some(Ok(state
+                .user
+                .clone()
+                .map(|username| UserInfo { username }))));
         }
         if cart.confirmed.get_untracked() != Some(state.cart) || state.why == "order_placed" {
             cart.confirmed.set(Some(state.cart));
-            cart.version.update(|v| *v += 1);
+            // An open cart page reads its lines again; after a sign-in in another tab,
+            // only once that tab has surely received its new cookie.
+            let bump = move || cart.version.update(|v| *v += 1);
+            if state.why == "signed_in" {
+                set_timeout(bump, std::time::Duration::from_secs(1));
+            } else {
+                bump();
+            }
         }
-        if state.why != "hello" && state.why != "cart_changed" {
+        if state.why != "hello" && state.why != "cart_changed" && state.why != "signed_in" {
             feed.security.update(|v| *v += 1);
         }
         if state.user.is_some() {
