@@ -425,19 +425,21 @@ end
             f"| `wasm_floor.wasm` | {raw:,} | {gz:,} |",
         ]
     # Everything from the marker on is written by hand (analysis, before/after figures)
-    # and kept across reruns, as are the PostgreSQL figures of the last --postgres run.
+    # and kept across reruns, as are the sections other runs write between their own
+    # markers (`<!-- postgres figures: ... -->` ... `<!-- end of postgres figures -->`:
+    # PostgreSQL, scale-out, events, browser).
     kept = ""
-    pg = ""
+    sections = []
     if os.path.exists(args.out):
         old = open(args.out).read()
         if MARKER in old:
             kept = old[old.index(MARKER):]
-        if PG_START in old and PG_END in old:
-            pg = old[old.index(PG_START):old.index(PG_END) + len(PG_END)]
+        sections = [m.group(0) for m in re.finditer(
+            r"<!-- ([a-z-]+) figures: [^>]*-->.*?<!-- end of \1 figures -->", old, re.S)]
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
-        if pg:
-            f.write("\n" + pg + "\n")
+        for section in sections:
+            f.write("\n" + section + "\n")
         if kept:
             f.write("\n" + kept)
     print(f"written to {args.out}")

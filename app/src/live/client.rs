@@ -80,7 +80,9 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
         }
         if state.ended {
             connection.set_value(None);
-            if !signing_out_here.get_value() {
+            // Told only if it was signed in here (a guest's cart timing out needs no words)
+            // and did not sign out in this very tab.
+            if here.is_some() && !signing_out_here.get_value() {
                 notice.set(state.notice());
                 let path = location.pathname.get_untracked();
                 if crate::path_in(&path, crate::SIGN_IN_REQUIRED) {

@@ -11,7 +11,9 @@
 //!   passes. A session that has ended gets a last message (`ended: true`) and the stream
 //!   closes.
 //! - Every stream ends when the server shuts down ([`Hub::close`]), so a graceful
-//!   shutdown is not held up by them; browsers reconnect to another process.
+//!   shutdown is not held up by them; browsers reconnect (after 2 s) to another process
+//!   or the restarted one. A stream asked for during shutdown ends at once with
+//!   `retry: 5000`: an error status would make an `EventSource` give up for good.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -54,6 +56,8 @@ impl Default for Limits {
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// What a browser waits before reconnecting a dropped stream.
 const RECONNECT: Duration = Duration::from_secs(2);
+/// What a browser waits before reconnecting to a server that is shutting down.
+const RETRY_AFTER_SHUTDOWN: Duration = Duration::from_secs(5);
 /// How long a refused stream should wait before trying again.
 const RETRY_FULL_SECS: u64 = 30;
 
@@ -162,7 +166,13 @@ pub async fn events(
     };
     let hub = state.live.clone();
     if *hub.0.shutdown.borrow() {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        // An error status would make the browser give up for good; a stream that ends
+        // at once makes it try again, by then on a process that is up.
+        let retry = SseEvent::default().retry(RETRY_AFTER_SHUTDOWN);
+        return Sse::new(futures::stream::once(
+            async move { Ok::<_, Infallible>(retry) },
+        ))
+        .into_response();
     }
     let Some(slot) = hub.enter(current.id) else {
         tracing::info!("event stream refused: too many open");
