@@ -73,6 +73,16 @@ const S_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_seen_at, s.authen
                          s.idle_expires_at, s.absolute_expires_at, s.persistent, s.user_agent, \
                          s.ip, s.handle";
 
+/// The query for the session row whose `column` is `$1`, unless it was signed in before
+/// its user's last password change: such a session is dead, whatever else happened to it.
+fn live_row(column: &str) -> String {
+    format!(
+        "SELECT {S_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+          WHERE {column} = $1
+            AND (s.authenticated_at IS NULL OR s.authenticated_at >= u.password_changed_at)"
+    )
+}
+
 /// Sessions in the database (SQLite or PostgreSQL, one query text for both), with an
 /// in-memory copy of the recently used ones (see [`crate::cache`]). Cheap to clone
 /// (shared handles).
@@ -376,17 +386,10 @@ impl SessionStore {
             None => {
                 let epoch = self.cache.epoch();
                 let row = on!(self.db.reader(), |p| {
-                    // A session signed in before its user's last password change is dead,
-                    // whatever else happened to it.
-                    sqlx::query_as::<_, Session>(&format!(
-                        "SELECT {S_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
-                          WHERE s.token_hash = $1
-                            AND (s.authenticated_at IS NULL
-                                 OR s.authenticated_at >= u.password_changed_at)"
-                    ))
-                    .bind(&hash[..])
-                    .fetch_optional(p)
-                    .await
+                    sqlx::query_as::<_, Session>(&live_row("s.token_hash"))
+                        .bind(&hash[..])
+                        .fetch_optional(p)
+                        .await
                 })?;
                 let Some(session) = row else {
                     return Ok(Lookup::Unknown);
@@ -789,15 +792,10 @@ impl SessionStore {
     /// user's last password change), read from the database, never from memory.
     pub async fn live_by_id(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
         let row = on!(self.db.reader(), |p| {
-            sqlx::query_as::<_, Session>(&format!(
-                "SELECT {S_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
-                  WHERE s.id = $1
-                    AND (s.authenticated_at IS NULL
-                         OR s.authenticated_at >= u.password_changed_at)"
-            ))
-            .bind(id)
-            .fetch_optional(p)
-            .await
+            sqlx::query_as::<_, Session>(&live_row("s.id"))
+                .bind(id)
+                .fetch_optional(p)
+                .await
         })?;
         Ok(row.filter(|s| !self.is_expired(s)))
     }
