@@ -485,19 +485,24 @@ def pg_block(sql, rows, nocache_rows, new_guests, rest, busy, login_rps, lookup_
     return "\n".join(lines)
 
 
-def write_postgres_block(out, block):
-    """Replaces the PostgreSQL block of `out` (or puts it before the hand-written part)."""
+def write_section(out, start, end, block):
+    """Replaces the section of `out` between the markers `start` and `end` (which `block`
+    begins and ends with), or puts it before the hand-written part."""
     old = open(out).read() if os.path.exists(out) else ""
-    if PG_START in old and PG_END in old:
-        new = old[:old.index(PG_START)] + block + old[old.index(PG_END) + len(PG_END):]
+    if start in old and end in old:
+        new = old[:old.index(start)] + block + old[old.index(end) + len(end):]
     elif MARKER in old:
         new = old[:old.index(MARKER)] + block + "\n\n" + old[old.index(MARKER):]
     else:
         new = old + "\n" + block + "\n"
     with open(out, "w") as f:
         f.write(new)
-    print(f"PostgreSQL figures written to {out}")
 
+
+def write_postgres_block(out, block):
+    """Replaces the PostgreSQL block of `out`."""
+    write_section(out, PG_START, PG_END, block)
+    print(f"PostgreSQL figures written to {out}")
 
 if __name__ == "__main__":
     main()

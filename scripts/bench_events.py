@@ -29,7 +29,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import free_port, machine, post, token_from  # noqa: E402
+from bench import free_port, machine, post, token_from, write_section  # noqa: E402
 
 START = "<!-- event figures: scripts/bench -->"
 END = "<!-- end of event figures -->"
@@ -183,15 +183,7 @@ def write(args):
         *kept.values(),
         END,
     ]
-    block = "\n".join(lines)
-    marker = "<!-- written by hand below; scripts/bench keeps it -->"
-    if START in old and END in old:
-        new = old[:old.index(START)] + block + old[old.index(END) + len(END):]
-    elif marker in old:
-        new = old[:old.index(marker)] + block + "\n\n" + old[old.index(marker):]
-    else:
-        new = old + "\n" + block + "\n"
-    open(args.out, "w").write(new)
+    write_section(args.out, START, END, "\n".join(lines))
     print(f"event figures written to {args.out}")
 
 

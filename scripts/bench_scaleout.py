@@ -17,7 +17,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from bench import CONNS, SECS, fmt, lua, machine, post, token_from, wrk  # noqa: E402
+from bench import CONNS, SECS, fmt, lua, machine, post, token_from, write_section, wrk  # noqa: E402
 
 START = "<!-- scale-out figures: scripts/bench --postgres -->"
 END = "<!-- end of scale-out figures -->"
@@ -108,16 +108,7 @@ def write(args):
             f"| {p['p50']:.1f} ms | {p['p99']:.1f} ms | {p['max']:.1f} ms |",
         ]
     lines.append(END)
-    block = "\n".join(lines)
-    old = open(args.out).read() if os.path.exists(args.out) else ""
-    marker = "<!-- written by hand below; scripts/bench keeps it -->"
-    if START in old and END in old:
-        new = old[:old.index(START)] + block + old[old.index(END) + len(END):]
-    elif marker in old:
-        new = old[:old.index(marker)] + block + "\n\n" + old[old.index(marker):]
-    else:
-        new = old + "\n" + block + "\n"
-    open(args.out, "w").write(new)
+    write_section(args.out, START, END, "\n".join(lines))
     print(f"scale-out figures written to {args.out}")
 
 
