@@ -49,19 +49,34 @@ mod ssr {
         Ok(session.id().map(Owner::Guest))
     }
 
-    /// After a change of `owner`'s cart committed: every page open on that cart (other
-    /// tabs, other devices of the user) hears of it.
-    pub fn changed(owner: Owner) {
-        let Ok(state) = crate::state::app_state() else {
-            return;
-        };
-        state.sessions.publish(match owner {
+    /// Runs a change of `owner`'s cart (`write`, given the database) in a task of its
+    /// own and, once it has committed, tells every page open on that cart (other tabs,
+    /// other devices of the user). A request dropped at any `.await` cannot leave the
+    /// cart changed and those pages unaware.
+    pub async fn change<F, Fut>(owner: Owner, write: F) -> Result<(), AppError>
+    where
+        F: FnOnce(db::Db) -> Fut,
+        Fut: std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+    {
+        let state = crate::state::app_state()?;
+        let event = match owner {
             Owner::User(user) => sessions::Event::cart_changed(
                 Some(user),
                 crate::session::session().ok().and_then(|s| s.id()),
             ),
             Owner::Guest(session) => sessions::Event::cart_changed(None, Some(session)),
-        });
+        };
+        let work = write(state.db.clone());
+        tokio::spawn(async move {
+            work.await?;
+            state.sessions.publish(event);
+            Ok(())
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cart change task failed");
+            AppError::Internal
+        })?
     }
 
     pub async fn summary(owner: Option<Owner>) -> Result<CartSummary, AppError> {
@@ -108,8 +123,12 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, 
         }
         let owner = ssr::owner(true).await?.ok_or(AppError::Internal)?;
         let now = crate::state::app_state()?.sessions.now();
-        super::server::add(&crate::state::db()?, owner, product_id, quantity, now).await?;
-        ssr::changed(owner);
+        ssr::change(owner, move |db| async move {
+            super::server::add(&db, owner, product_id, quantity, now)
+                .await
+                .map(|_| ())
+        })
+        .await?;
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -123,8 +142,12 @@ pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSumm
     let result: Result<CartSummary, AppError> = async {
         check_quantity(quantity, true)?;
         let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
-        super::server::set_quantity(&crate::state::db()?, owner, product_id, quantity).await?;
-        ssr::changed(owner);
+        ssr::change(owner, move |db| async move {
+            super::server::set_quantity(&db, owner, product_id, quantity)
+                .await
+                .map(|_| ())
+        })
+        .await?;
         ssr::summary(Some(owner)).await
     }
     .await;
@@ -137,8 +160,10 @@ pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> 
     let result: Result<CartSummary, AppError> = async {
         let owner = ssr::owner(false).await?;
         if let Some(owner) = owner {
-            super::server::remove(&crate::state::db()?, owner, product_id).await?;
-            ssr::changed(owner);
+            ssr::change(owner, move |db| async move {
+                super::server::remove(&db, owner, product_id).await
+            })
+            .await?;
         }
         ssr::summary(owner).await
     }
