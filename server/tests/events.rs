@@ -124,6 +124,20 @@ async fn signed_in(app: &TestApp, user: &str) -> reqwest::Client {
     client
 }
 
+/// Alice changes her password on `client`.
+async fn change_alices_password(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
+    app.post(
+        client,
+        "/api/change_password",
+        &[
+            ("current_password", "wonderland-2026"),
+            ("new_password", "a-much-longer-password-2026"),
+            ("new_password_confirm", "a-much-longer-password-2026"),
+        ],
+    )
+    .await
+}
+
 fn field<'a>(v: &'a Value, name: &str) -> &'a Value {
     v.get(name).unwrap_or_else(|| panic!("no {name} in {v}"))
 }
@@ -268,17 +282,7 @@ async fn a_password_change_ends_the_other_devices_streams_with_the_reason() {
     let mut on_laptop = Stream::open(&app, &laptop).await;
     on_phone.next().await.unwrap();
     on_laptop.next().await.unwrap();
-    let res = app
-        .post(
-            &laptop,
-            "/api/change_password",
-            &[
-                ("current_password", "wonderland-2026"),
-                ("new_password", "a-much-longer-password-2026"),
-                ("new_password_confirm", "a-much-longer-password-2026"),
-            ],
-        )
-        .await;
+    let res = change_alices_password(&app, &laptop).await;
     assert!(res.status().is_success(), "{}", res.status());
     let last = on_phone.until(|m| m["ended"] == true).await;
     assert_eq!(field(&last, "why"), "password_changed");
@@ -393,17 +397,7 @@ async fn the_security_log_tells_the_account_what_happened_newest_first() {
         200
     );
     app.clock.advance(60);
-    let res = app
-        .post(
-            &laptop,
-            "/api/change_password",
-            &[
-                ("current_password", "wonderland-2026"),
-                ("new_password", "a-much-longer-password-2026"),
-                ("new_password_confirm", "a-much-longer-password-2026"),
-            ],
-        )
-        .await;
+    let res = change_alices_password(&app, &laptop).await;
     assert!(res.status().is_success());
 
     // The refused sign-ins are counted in a task of their own: wait for the second.
@@ -487,4 +481,72 @@ async fn the_collector_forgets_the_log_after_90_days() {
             .unwrap(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_cart_change_whose_client_hangs_up_still_reaches_the_other_tabs() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let mug = product_id(&app, "stoneware-mug").await;
+    let res = app.login(&app.raw(), "alice", "wonderland-2026").await;
+    let token = session_token(res.headers()).expect("a session cookie");
+    let cookie = format!("sid={token}");
+    let count = || async {
+        app.post_with_cookie("/api/cart_count", cookie_header(&token))
+            .await
+            .json_value()
+            .await
+            .as_i64()
+            .unwrap()
+    };
+    let res = app
+        .post_form_with_cookie(
+            "/api/add_to_cart",
+            cookie_header(&token),
+            &[("product_id", &mug.to_string()), ("quantity", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // Another tab of the same browser.
+    let res = app
+        .raw()
+        .get(app.url("/api/events"))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    let mut tab = Stream {
+        res,
+        buf: String::new(),
+    };
+    tab.until(|m| m["cart"] == 1).await;
+
+    let mut landed = 0;
+    let mut before = 1;
+    for attempt in 0..40u64 {
+        // Quantity 2, 1, 2, ...: every change that lands changes the count.
+        let wanted = if before == 1 { 2 } else { 1 };
+        let body = format!("product_id={mug}&quantity={wanted}");
+        let request = format!(
+            "POST /api/update_cart_item HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            app.addr,
+            body.len()
+        );
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        // Hangs up after sending, a little later each time.
+        tokio::time::sleep(Duration::from_micros(attempt * 40)).await;
+        drop(socket);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = count().await;
+        if now != before {
+            // Whenever the change reached the database, the other tab hears of it.
+            landed += 1;
+            tab.until(|m| m["cart"] == now).await;
+            before = now;
+        }
+    }
+    eprintln!("hung-up cart changes that reached the database: {landed} of 40");
 }
