@@ -1,8 +1,35 @@
 import { expect, Page } from '@playwright/test';
 
-/** Waits until the wasm has hydrated the page (the app marks <body> once it runs). */
+/**
+ * Waits until the wasm has hydrated the page (the app marks <body> once it runs).
+ *
+ * When it never does, the error says why as far as the browser can tell: the page's
+ * errors and console messages since the last navigation, the requests it made with
+ * their status, and the policy the page was sent with.
+ */
 export async function waitForHydration(page: Page): Promise<void> {
-  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  try {
+    await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n\nwhy the page did not hydrate:\n${await hydrationReport(page)}`);
+  }
+}
+
+/** What the browser saw of the current document: errors, console, requests. */
+async function hydrationReport(page: Page): Promise<string> {
+  const lines: string[] = [`url: ${page.url()}`];
+  for (const e of await page.pageErrors({ filter: 'since-navigation' })) lines.push(`page error: ${e.message}`);
+  for (const m of await page.consoleMessages({ filter: 'since-navigation' }))
+    lines.push(`console.${m.type()}: ${m.text().slice(0, 500)}`);
+  for (const r of await page.requests()) {
+    const response = await r.response().catch(() => null);
+    const failure = r.failure()?.errorText;
+    let detail = failure ? `failed: ${failure}` : `${response?.status() ?? 'no response'}`;
+    if (response && r.resourceType() === 'document')
+      detail += ` csp: ${(await response.allHeaders())['content-security-policy'] ?? 'none'}`;
+    lines.push(`${r.method()} ${r.url()} → ${detail}`);
+  }
+  return lines.map((l) => `  ${l}`).join('\n');
 }
 
 /** Registers a new account through the form and waits until the header shows it. */
