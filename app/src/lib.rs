@@ -13,6 +13,8 @@ pub mod forms;
 pub mod live;
 pub mod money;
 pub mod orders;
+#[cfg(feature = "ssr")]
+pub mod page_response;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod security;

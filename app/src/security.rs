@@ -5,8 +5,7 @@
 //! it. Everything else must come from this origin: the wasm, its JS glue, the stylesheet
 //! and the images. No inline styles, no plugins, no framing, forms post only here.
 
-use axum::http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
-use leptos::prelude::use_context;
+use axum::http::HeaderValue;
 
 /// The policy for a page rendered with `nonce`. `dev_reload` allows the websocket of
 /// `cargo leptos watch`.
@@ -24,17 +23,19 @@ pub fn page_policy(nonce: &str, dev_reload: bool) -> String {
 }
 
 /// Sets the page policy on the current SSR response (call while rendering the shell).
+/// It reaches the response through [`crate::page_response`], not `ResponseOptions`.
 pub fn set_page_policy() {
     let Some(nonce) = leptos::nonce::use_nonce() else {
         tracing::error!("no nonce while rendering a page: the page gets the strict default CSP");
         return;
     };
     let dev_reload = std::env::var_os("LEPTOS_WATCH").is_some();
-    let Some(options) = use_context::<leptos_axum::ResponseOptions>() else {
+    let Some(slot) = crate::page_response::PageResponse::current() else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce, dev_reload)) {
-        options.insert_header(CONTENT_SECURITY_POLICY, value);
+    match HeaderValue::from_str(&page_policy(&nonce, dev_reload)) {
+        Ok(value) => slot.set_policy(value),
+        Err(e) => tracing::error!(error = %e, "the page policy is not a header value"),
     }
 }
 

@@ -83,7 +83,8 @@ async fn sessions_except_static(
 
 /// Builds the complete application router: server functions under `/api`, SSR pages,
 /// the built files under `/pkg` (see [`assets`]), other static files from the site root, and the HTTP layers (outermost first: trace,
-/// compression, body limit, cross-site refusal, session, private-page guard).
+/// compression, security headers, body limit, cross-site refusal, session, private-page guard,
+/// API error statuses, page response).
 pub fn router(state: AppState) -> Router {
     let store = state.sessions.clone();
     let https = store.config().secure;
@@ -107,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(provide_state, shell))
         .with_state(state)
+        .layer(middleware::from_fn(app::page_response::middleware))
         .layer(middleware::from_fn(api_errors::server_fn_error_status))
         .layer(middleware::from_fn(guard::private_pages))
         .layer(middleware::from_fn_with_state(

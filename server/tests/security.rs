@@ -64,6 +64,75 @@ async fn pages_allow_only_their_own_scripts_and_every_response_is_hardened() {
     assert_eq!(header(&res, "x-content-type-options"), "nosniff");
 }
 
+/// Many pages at once, signed in and not, with cart changes between them: every page
+/// still leaves with its own policy (its scripts' nonce) and the not-found page with 404.
+/// A page without its policy gets the strict default one and never hydrates; the browser
+/// tests once met such a page (see `app::page_response`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_of_a_busy_moment_leaves_with_its_own_policy_and_status() {
+    use futures::StreamExt;
+    let app = TestApp::spawn().await;
+    let alice = app.browser();
+    assert_eq!(
+        app.login(&alice, "alice", "wonderland-2026").await.status(),
+        200
+    );
+    let guest = app.browser();
+    let pages = [
+        "/",
+        "/cart",
+        "/account",
+        "/orders",
+        "/billing",
+        "/products/stoneware-mug",
+        "/no-such-page",
+    ];
+    let mug = product_id(&app, "stoneware-mug").await.to_string();
+    let checked = futures::stream::iter(0..280)
+        .map(|i| {
+            let (app, alice, guest, mug) = (&app, &alice, &guest, &mug);
+            async move {
+                let path = pages[i % pages.len()];
+                if i % 5 == 0 {
+                    // A server function between the pages.
+                    app.post(
+                        alice,
+                        "/api/add_to_cart",
+                        &[("product_id", mug), ("quantity", "1")],
+                    )
+                    .await;
+                }
+                let client = if i % 2 == 0 || path == "/no-such-page" {
+                    alice
+                } else {
+                    guest
+                };
+                let res = client.get(app.url(path)).send().await.unwrap();
+                let status = res.status().as_u16();
+                if res.status().is_redirection() {
+                    return; // a private page sends the guest to sign in
+                }
+                let csp = header(&res, "content-security-policy").to_string();
+                assert!(csp.contains("default-src 'self'"), "{path} (#{i}): {csp}");
+                let nonce = csp_nonce(&csp);
+                let html = res.text().await.unwrap();
+                assert!(
+                    html.contains(&format!("nonce=\"{nonce}\"")),
+                    "{path} (#{i})"
+                );
+                assert_eq!(
+                    status == 404,
+                    path == "/no-such-page",
+                    "{path} (#{i}): {status}"
+                );
+            }
+        })
+        .buffer_unordered(12)
+        .count()
+        .await;
+    assert_eq!(checked, 280);
+}
+
 #[tokio::test]
 async fn over_https_browsers_are_told_to_stay_on_https() {
     let app = TestApp::spawn_with(|c| c.sessions.secure = true).await;

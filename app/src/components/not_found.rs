@@ -6,8 +6,8 @@ use leptos_meta::Title;
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(axum::http::StatusCode::NOT_FOUND);
+    if let Some(page) = crate::page_response::PageResponse::current() {
+        page.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
         <Title text="Not found · Oxide & Oak"/>

@@ -1,0 +1,83 @@
+//! What a page asks of its HTTP response (ssr only): its Content-Security-Policy and,
+//! for the not-found page, its status.
+//!
+//! Leptos offers `leptos_axum::ResponseOptions` for this, and the shop used it until the
+//! browser tests showed about one page in a few hundred arriving without the headers put
+//! there: logged inside the render, the options still held the policy after the last
+//! element of `<body>`, yet the response that left the Leptos handler had none
+//! (leptos_axum 0.8.10, Leptos 0.8.23; not reproduced outside a busy browser run). Such a
+//! page gets the strict default policy, its scripts are refused and it never hydrates.
+//!
+//! So the page writes into a slot that [`middleware`] puts into the request's extensions
+//! (Leptos hands every render a copy of the request parts, and the copy shares the slot),
+//! and the middleware applies it to whatever response comes back. One mechanism, owned by
+//! the layer that sees the final response.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::Request;
+use axum::http::header::CONTENT_SECURITY_POLICY;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use leptos::prelude::use_context;
+
+#[derive(Default)]
+struct Wanted {
+    policy: Option<HeaderValue>,
+    status: Option<StatusCode>,
+}
+
+/// The slot of one request. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct PageResponse(Arc<Mutex<Wanted>>);
+
+impl PageResponse {
+    /// The slot of the request being rendered, if the server installed [`middleware`].
+    pub fn current() -> Option<Self> {
+        let found = use_context::<Parts>().and_then(|p| p.extensions.get::<Self>().cloned());
+        if found.is_none() {
+            tracing::error!("page rendered without the page-response middleware");
+        }
+        found
+    }
+
+    /// The page's Content-Security-Policy.
+    pub fn set_policy(&self, policy: HeaderValue) {
+        self.wanted().policy = Some(policy);
+    }
+
+    /// The page's status (the not-found page answers 404).
+    pub fn set_status(&self, status: StatusCode) {
+        self.wanted().status = Some(status);
+    }
+
+    fn wanted(&self) -> std::sync::MutexGuard<'_, Wanted> {
+        // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies what the page asked for to its response.
+    fn apply(&self, res: &mut Response) {
+        let mut wanted = self.wanted();
+        if let Some(policy) = wanted.policy.take() {
+            res.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
+        }
+        if let Some(status) = wanted.status.take() {
+            *res.status_mut() = status;
+        }
+    }
+}
+
+/// Gives the request a [`PageResponse`] slot and applies it to the response. Installed
+/// inside the layer that gives every other response the strict default policy.
+pub async fn middleware(mut req: Request, next: Next) -> Response {
+    let slot = PageResponse::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut res = next.run(req).await;
+    slot.apply(&mut res);
+    res
+}
