@@ -22,9 +22,6 @@ pub fn hydrate() {
         owner.forget();
         let _ = body.set_attribute("data-hydrated", "true");
         // Then, in the background, the chunks of the other pages.
-        leptos::prelude::set_timeout(
-            || leptos::task::spawn_local(app::pages::preload_lazy_routes()),
-            std::time::Duration::from_millis(300),
-        );
+        app::pages::preload_lazy_routes();
     });
 }
