@@ -6,7 +6,6 @@ pub mod account;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
-pub mod chunks;
 pub mod components;
 pub mod error;
 #[cfg(feature = "ssr")]
@@ -29,13 +28,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    Lazy, ParamSegment, SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 use components::{Header, NotFound};
 use pages::{
-    AccountRoute, BillingRoute, CartRoute, CatalogPage, LoginPage, OrderRoute, OrdersRoute,
-    ProductPage, RegisterRoute,
+    AccountPage, BillingPage, CartPage, CatalogPage, LoginPage, OrderPage, OrdersPage, ProductPage,
+    RegisterPage,
 };
 
 /// Pages that need a signed-in user. The server answers an anonymous request for one
@@ -96,15 +95,19 @@ pub fn App() -> impl IntoView {
     let auth = auth::Auth::provide();
     cart::CartState::provide(auth);
     live::LiveFeed::provide();
-    // `body[data-hydrated]` is set by `frontend` once hydration (lazy routes included)
-    // is complete.
+    // Effects only run in the browser, after hydration: mark the page so tests (and
+    // curious people) can tell the wasm is live.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/images/logo.svg"/>
         <Title text="Oxide & Oak"/>
         <Router>
             <Header/>
             <live::LiveEvents/>
-            <chunks::FollowNavigation/>
             <main class="page">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=CatalogPage ssr=SsrMode::Async/>
@@ -114,30 +117,14 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route
-                        path=StaticSegment("register")
-                        view={Lazy::<RegisterRoute>::new()}
-                        ssr=SsrMode::Async
-                    />
-                    <Route path=StaticSegment("cart") view={Lazy::<CartRoute>::new()} ssr=SsrMode::Async/>
-                    <Route
-                        path=StaticSegment("billing")
-                        view={Lazy::<BillingRoute>::new()}
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=StaticSegment("orders")
-                        view={Lazy::<OrdersRoute>::new()}
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=StaticSegment("account")
-                        view={Lazy::<AccountRoute>::new()}
-                        ssr=SsrMode::Async
-                    />
+                    <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("orders") view=OrdersPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("orders"), ParamSegment("id"))
-                        view={Lazy::<OrderRoute>::new()}
+                        view=OrderPage
                         ssr=SsrMode::Async
                     />
                 </Routes>
