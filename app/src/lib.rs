@@ -6,6 +6,7 @@ pub mod account;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod chunks;
 pub mod components;
 pub mod error;
 #[cfg(feature = "ssr")]
@@ -28,13 +29,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, ParamSegment, SsrMode, StaticSegment,
 };
 
 use components::{Header, NotFound};
 use pages::{
-    AccountPage, BillingPage, CartPage, CatalogPage, LoginPage, OrderPage, OrdersPage, ProductPage,
-    RegisterPage,
+    AccountRoute, BillingRoute, CartRoute, CatalogPage, LoginPage, OrderRoute, OrdersRoute,
+    ProductPage, RegisterRoute,
 };
 
 /// Pages that need a signed-in user. The server answers an anonymous request for one
@@ -95,19 +96,15 @@ pub fn App() -> impl IntoView {
     let auth = auth::Auth::provide();
     cart::CartState::provide(auth);
     live::LiveFeed::provide();
-    // Effects only run in the browser, after hydration: mark the page so tests (and
-    // curious people) can tell the wasm is live.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // `body[data-hydrated]` is set by `frontend` once hydration (lazy routes included)
+    // is complete.
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/images/logo.svg"/>
         <Title text="Oxide & Oak"/>
         <Router>
             <Header/>
             <live::LiveEvents/>
+            <chunks::FollowNavigation/>
             <main class="page">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=CatalogPage ssr=SsrMode::Async/>
@@ -117,14 +114,30 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("register") view=RegisterPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("cart") view=CartPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("billing") view=BillingPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("orders") view=OrdersPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route
+                        path=StaticSegment("register")
+                        view={Lazy::<RegisterRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("cart") view={Lazy::<CartRoute>::new()} ssr=SsrMode::Async/>
+                    <Route
+                        path=StaticSegment("billing")
+                        view={Lazy::<BillingRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("orders")
+                        view={Lazy::<OrdersRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("account")
+                        view={Lazy::<AccountRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=(StaticSegment("orders"), ParamSegment("id"))
-                        view=OrderPage
+                        view={Lazy::<OrderRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

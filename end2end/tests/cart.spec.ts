@@ -49,6 +49,9 @@ test.describe('cart with JavaScript', () => {
     await waitForHydration(page);
     await page.getByRole('button', { name: 'Add to cart' }).click();
     await expect(badge(page)).toHaveText('1');
+    // The badge counts up at once; leaving the page before the server has answered would
+    // cancel the request (as it would for a person), so wait for the answer.
+    await expect(page.getByRole('status')).toHaveText('Added to your cart.');
     await page.goto('/login?next=/cart');
     await waitForHydration(page);
     await page.getByLabel('Username').fill(name);

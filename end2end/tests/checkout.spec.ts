@@ -56,6 +56,9 @@ test.describe('checkout with JavaScript', () => {
     await waitForHydration(page);
     await page.getByRole('button', { name: 'Add to cart' }).click();
     await expect(badge(page)).toHaveText('1');
+    // The badge counts up at once; leaving the page before the server has answered would
+    // cancel the request (as it would for a person), so wait for the answer.
+    await expect(page.getByRole('status')).toHaveText('Added to your cart.');
     await page.goto('/products/wool-throw');
     await waitForHydration(page);
     await page.getByLabel('Quantity').fill('2');

@@ -53,8 +53,10 @@ pub fn pkg_service(options: &LeptosOptions) -> PkgService {
 }
 
 /// With hashed names on, the page needs `hash.txt` (written by the build beside the
-/// binary) to name the files; without it every page would fail. Checked at start-up so
-/// the server refuses to start with one clear line instead.
+/// binary) to name the files; without it every page would fail. And the lazy routes
+/// (`app/src/pages/mod.rs`) load only from a build made with `--split` (its `hash.txt`
+/// names the split loader); without it their pages would be dead in the browser.
+/// Checked at start-up so the server refuses to start with one clear line instead.
 pub fn check_hash_file(options: &LeptosOptions) -> Result<(), String> {
     if !options.hash_files {
         return Ok(());
@@ -65,13 +67,20 @@ pub fn check_hash_file(options: &LeptosOptions) -> Result<(), String> {
         .parent()
         .unwrap_or(std::path::Path::new("."))
         .join(options.hash_file.as_ref());
-    if path.is_file() {
-        Ok(())
-    } else {
-        Err(format!(
-            "LEPTOS_HASH_FILES is on but {} is missing: build the site with `cargo leptos build` \
-             (it writes that file), or set LEPTOS_HASH_FILES=false",
+    let Ok(names) = std::fs::read_to_string(&path) else {
+        return Err(format!(
+            "LEPTOS_HASH_FILES is on but {} is missing: build the site with `cargo leptos build \
+             --split` (it writes that file), or set LEPTOS_HASH_FILES=false",
             path.display()
-        ))
+        ));
+    };
+    if !names.lines().any(|l| l.starts_with("split:")) {
+        return Err(
+            "the site was built without --split, so its lazy pages (cart, billing, orders, \
+             account, register) cannot load in the browser: build it with `cargo leptos \
+             build --split` (or `cargo leptos watch --split`)"
+                .to_string(),
+        );
     }
+    Ok(())
 }
