@@ -499,13 +499,7 @@ async fn a_cart_change_whose_client_hangs_up_still_reaches_the_other_tabs() {
             .as_i64()
             .unwrap()
     };
-    let res = app
-        .post_form_with_cookie(
-            "/api/add_to_cart",
-            cookie_header(&token),
-            &[("product_id", &mug.to_string()), ("quantity", "1")],
-        )
-        .await;
+    let res = add_with_cookie(&app, &token, mug, "1").await;
     assert_eq!(res.status(), 200);
     // Another tab of the same browser.
     let res = app

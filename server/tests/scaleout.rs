@@ -149,13 +149,7 @@ async fn one_idempotency_key_over_three_servers_is_one_order_and_the_last_item_s
     let apps = [&a, &b, &c];
     let token = sign_in(&a).await;
     let mug = product_id(&a, "stoneware-mug").await;
-    let res = a
-        .post_form_with_cookie(
-            "/api/add_to_cart",
-            cookie_header(&token),
-            &[("product_id", &mug.to_string()), ("quantity", "1")],
-        )
-        .await;
+    let res = add_with_cookie(&a, &token, mug, "1").await;
     assert_eq!(res.status(), 200);
     let order = [
         ("name", "Alice Liddell"),

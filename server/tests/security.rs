@@ -87,7 +87,7 @@ async fn every_page_of_a_busy_moment_leaves_with_its_own_policy_and_status() {
         "/products/stoneware-mug",
         "/no-such-page",
     ];
-    let mug = product_id(&app, "stoneware-mug").await.to_string();
+    let mug = product_id(&app, "stoneware-mug").await;
     let checked = futures::stream::iter(0..280)
         .map(|i| {
             let (app, alice, guest, mug) = (&app, &alice, &guest, &mug);
@@ -95,12 +95,7 @@ async fn every_page_of_a_busy_moment_leaves_with_its_own_policy_and_status() {
                 let path = pages[i % pages.len()];
                 if i % 5 == 0 {
                     // A server function between the pages.
-                    app.post(
-                        alice,
-                        "/api/add_to_cart",
-                        &[("product_id", mug), ("quantity", "1")],
-                    )
-                    .await;
+                    add(app, alice, *mug, "1").await;
                 }
                 let client = if i % 2 == 0 || path == "/no-such-page" {
                     alice

@@ -354,6 +354,21 @@ pub async fn add(
     .await
 }
 
+/// `POST /api/add_to_cart` with a session cookie of our own (no cookie jar).
+pub async fn add_with_cookie(
+    app: &TestApp,
+    token: &str,
+    product: i64,
+    quantity: &str,
+) -> reqwest::Response {
+    app.post_form_with_cookie(
+        "/api/add_to_cart",
+        cookie_header(token),
+        &[("product_id", &product.to_string()), ("quantity", quantity)],
+    )
+    .await
+}
+
 /// The `Set-Cookie` headers of a response.
 pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
     headers
