@@ -24,89 +24,31 @@ use leptos_router::{lazy_route, LazyRoute};
 // visit (a page load of one of them preloads its chunk). The catalog, product and
 // sign-in pages stay in the main module. On the server they render as any page.
 
-/// `/cart` ([`CartPage`]), loaded on first use.
-pub struct CartRoute;
+/// A lazy route that shows `$page`, loaded on first use.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident, $path:literal) => {
+        #[doc = concat!("`", $path, "` ([`", stringify!($page), "`]), loaded on first use.")]
+        pub struct $route;
 
-#[lazy_route]
-impl LazyRoute for CartRoute {
-    fn data() -> Self {
-        CartRoute
-    }
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
 
-    fn view(_this: Self) -> AnyView {
-        view! { <CartPage/> }.into_any()
-    }
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
 }
 
-/// `/billing` ([`BillingPage`]), loaded on first use.
-pub struct BillingRoute;
-
-#[lazy_route]
-impl LazyRoute for BillingRoute {
-    fn data() -> Self {
-        BillingRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <BillingPage/> }.into_any()
-    }
-}
-
-/// `/orders` ([`OrdersPage`]), loaded on first use.
-pub struct OrdersRoute;
-
-#[lazy_route]
-impl LazyRoute for OrdersRoute {
-    fn data() -> Self {
-        OrdersRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <OrdersPage/> }.into_any()
-    }
-}
-
-/// `/orders/:id` ([`OrderPage`]), loaded on first use.
-pub struct OrderRoute;
-
-#[lazy_route]
-impl LazyRoute for OrderRoute {
-    fn data() -> Self {
-        OrderRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <OrderPage/> }.into_any()
-    }
-}
-
-/// `/account` ([`AccountPage`]), loaded on first use.
-pub struct AccountRoute;
-
-#[lazy_route]
-impl LazyRoute for AccountRoute {
-    fn data() -> Self {
-        AccountRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <AccountPage/> }.into_any()
-    }
-}
-
-/// `/register` ([`RegisterPage`]), loaded on first use.
-pub struct RegisterRoute;
-
-#[lazy_route]
-impl LazyRoute for RegisterRoute {
-    fn data() -> Self {
-        RegisterRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <RegisterPage/> }.into_any()
-    }
-}
+lazy_page!(CartRoute, CartPage, "/cart");
+lazy_page!(BillingRoute, BillingPage, "/billing");
+lazy_page!(OrdersRoute, OrdersPage, "/orders");
+lazy_page!(OrderRoute, OrderPage, "/orders/:id");
+lazy_page!(AccountRoute, AccountPage, "/account");
+lazy_page!(RegisterRoute, RegisterPage, "/register");
 
 /// Fetches the lazy routes' chunks in the background as soon as the first page is
 /// interactive, all side by side, so that a later click shows its page without waiting
