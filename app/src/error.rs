@@ -4,7 +4,6 @@
 //! everything else collapses into `Internal`, whose details stay in the server log.
 //! Each variant maps to exactly one HTTP status (docs/ARCHITECTURE.md §5).
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +162,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod chunks;
+pub mod codec;
 pub mod components;
 pub mod error;
 #[cfg(feature = "ssr")]

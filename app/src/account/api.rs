@@ -5,7 +5,7 @@ use super::model::*;
 
 /// `POST /api/list_sessions` — the signed-in user's live sessions, most recently used
 /// first, with `current` marking the one asking.
-#[server(prefix = "/api", endpoint = "list_sessions")]
+#[server(prefix = "/api", endpoint = "list_sessions", output = crate::codec::Json)]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     let result: Result<Vec<SessionInfo>, AppError> = async {
         let (session, user) = crate::session::signed_in()?;
@@ -36,7 +36,7 @@ const SECURITY_LOG_ROWS: i64 = 200;
 /// newest first: sign-ins (with device and network), sign-outs, sessions ended from
 /// another one, "signed out everywhere else", password changes, and refused sign-ins
 /// counted per network and day. Only the user's own session may read it (401 otherwise).
-#[server(prefix = "/api", endpoint = "security_log")]
+#[server(prefix = "/api", endpoint = "security_log", output = crate::codec::Json)]
 pub async fn security_log() -> Result<Vec<SecurityEntry>, AppError> {
     let result: Result<Vec<SecurityEntry>, AppError> = async {
         let (session, user) = crate::session::signed_in()?;
@@ -86,7 +86,7 @@ fn describe_entry(row: sessions::LogEntry) -> SecurityEntry {
 /// `POST /api/revoke_session` — field `handle` (from `list_sessions`). Ends that session
 /// of the signed-in user (ending the current one signs out) and answers whether it was
 /// the current one. A handle that is not one of the user's live sessions: 404.
-#[server(prefix = "/api", endpoint = "revoke_session")]
+#[server(prefix = "/api", endpoint = "revoke_session", output = crate::codec::Json)]
 pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
     let result: Result<bool, AppError> = async {
         let (session, _) = crate::session::signed_in()?;
@@ -105,7 +105,7 @@ pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
 
 /// `POST /api/revoke_other_sessions` — ends every session of the signed-in user except
 /// this one; answers how many ended.
-#[server(prefix = "/api", endpoint = "revoke_other_sessions")]
+#[server(prefix = "/api", endpoint = "revoke_other_sessions", output = crate::codec::Json)]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
     let result: Result<u64, AppError> = async {
         let (session, _) = crate::session::signed_in()?;
@@ -123,7 +123,7 @@ pub async fn revoke_other_sessions() -> Result<u64, AppError> {
 /// `new_password_confirm`. Checks the current password (wrong: 422; repeated failures
 /// are throttled like sign-ins, 429), applies the password policy, stores the new hash,
 /// ends every other session of the user and rotates this session's token.
-#[server(prefix = "/api", endpoint = "change_password")]
+#[server(prefix = "/api", endpoint = "change_password", output = crate::codec::Json)]
 pub async fn change_password(
     current_password: String,
     new_password: String,

@@ -8,7 +8,7 @@ use super::model::*;
 /// afterwards). Success: the session token is rotated and the client is sent to `next`.
 /// Failure: 401 "Wrong username or password." whether or not the user exists (a plain
 /// HTML form is instead redirected back to `/login` with the error).
-#[server(prefix = "/api", endpoint = "login")]
+#[server(prefix = "/api", endpoint = "login", output = crate::codec::Json)]
 pub async fn login(
     username: String,
     password: String,
@@ -29,7 +29,7 @@ pub async fn login(
 /// `POST /api/register` — fields `username`, `password`, `password_confirm`, optional
 /// `next`. Creates the account, signs it in and goes to `next`. Invalid input: 422 with
 /// a message saying what to change.
-#[server(prefix = "/api", endpoint = "register")]
+#[server(prefix = "/api", endpoint = "register", output = crate::codec::Json)]
 pub async fn register(
     username: String,
     password: String,
@@ -48,7 +48,7 @@ pub async fn register(
 
 /// `POST /api/logout` — ends the session everywhere (the row is deleted), clears the
 /// cookie, sends `Clear-Site-Data: "cookies"`, and goes to the catalog.
-#[server(prefix = "/api", endpoint = "logout")]
+#[server(prefix = "/api", endpoint = "logout", output = crate::codec::Json)]
 pub async fn logout() -> Result<(), AppError> {
     let session = crate::session::session()?;
     session.logout().await.map_err(AppError::from)?;
@@ -57,7 +57,7 @@ pub async fn logout() -> Result<(), AppError> {
 }
 
 /// `POST /api/current_user` — the signed-in user, or `null` for an anonymous visitor.
-#[server(prefix = "/api", endpoint = "current_user")]
+#[server(prefix = "/api", endpoint = "current_user", output = crate::codec::Json)]
 pub async fn current_user() -> Result<Option<UserInfo>, AppError> {
     let session = crate::session::session()?;
     let Some(user_id) = session.user_id() else {

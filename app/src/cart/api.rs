@@ -89,7 +89,7 @@ mod ssr {
 }
 
 /// `POST /api/get_cart` — the current visitor's cart (empty for a visitor without one).
-#[server(prefix = "/api", endpoint = "get_cart")]
+#[server(prefix = "/api", endpoint = "get_cart", output = crate::codec::Json)]
 pub async fn get_cart() -> Result<Cart, AppError> {
     let result: Result<Cart, AppError> = async {
         let Some(owner) = ssr::owner(false).await? else {
@@ -103,7 +103,7 @@ pub async fn get_cart() -> Result<Cart, AppError> {
 }
 
 /// `POST /api/cart_count` — number of items in the cart (the header badge).
-#[server(prefix = "/api", endpoint = "cart_count")]
+#[server(prefix = "/api", endpoint = "cart_count", output = crate::codec::Json)]
 pub async fn cart_count() -> Result<i64, AppError> {
     let result: Result<i64, AppError> =
         async { Ok(ssr::summary(ssr::owner(false).await?).await?.count) }.await;
@@ -112,7 +112,7 @@ pub async fn cart_count() -> Result<i64, AppError> {
 
 /// `POST /api/add_to_cart` — fields `product_id`, `quantity` (1–99). Adds to the line
 /// (at most 99 and at most the stock). Unknown product: 404; bad quantity: 422.
-#[server(prefix = "/api", endpoint = "add_to_cart")]
+#[server(prefix = "/api", endpoint = "add_to_cart", output = crate::codec::Json)]
 pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
     let result: Result<CartSummary, AppError> = async {
         check_quantity(quantity, false)?;
@@ -137,7 +137,7 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, 
 
 /// `POST /api/update_cart_item` — fields `product_id`, `quantity` (0–99; 0 removes).
 /// A product that is not in the cart: 404.
-#[server(prefix = "/api", endpoint = "update_cart_item")]
+#[server(prefix = "/api", endpoint = "update_cart_item", output = crate::codec::Json)]
 pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
     let result: Result<CartSummary, AppError> = async {
         check_quantity(quantity, true)?;
@@ -155,7 +155,7 @@ pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSumm
 }
 
 /// `POST /api/remove_cart_item` — field `product_id`. Removing what is not there is fine.
-#[server(prefix = "/api", endpoint = "remove_cart_item")]
+#[server(prefix = "/api", endpoint = "remove_cart_item", output = crate::codec::Json)]
 pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> {
     let result: Result<CartSummary, AppError> = async {
         let owner = ssr::owner(false).await?;

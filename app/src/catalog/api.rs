@@ -5,7 +5,7 @@ use super::model::*;
 
 /// `POST /api/list_products` — optional `q` (matches product names, case-insensitive)
 /// and `sort` (`name`, `price_asc`, `price_desc`).
-#[server(prefix = "/api", endpoint = "list_products")]
+#[server(prefix = "/api", endpoint = "list_products", output = crate::codec::Json)]
 pub async fn list_products(
     q: Option<String>,
     sort: Option<String>,
@@ -27,7 +27,7 @@ pub async fn list_products(
 }
 
 /// `POST /api/get_product` (field `slug`) — one product; 404 when the slug is unknown.
-#[server(prefix = "/api", endpoint = "get_product")]
+#[server(prefix = "/api", endpoint = "get_product", output = crate::codec::Json)]
 pub async fn get_product(slug: String) -> Result<Product, AppError> {
     let db = crate::state::db()?;
     let found = super::server::product_by_slug(&db, &slug).await;

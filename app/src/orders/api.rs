@@ -15,7 +15,7 @@ struct Draft {
 
 /// `POST /api/billing_page` — the signed-in user's cart, the form's values and a fresh
 /// idempotency key. With `after_error`, also why the last plain-form submission was refused.
-#[server(prefix = "/api", endpoint = "billing_page")]
+#[server(prefix = "/api", endpoint = "billing_page", output = crate::codec::Json)]
 pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
     let result: Result<BillingData, AppError> = async {
         let (session, user) = crate::session::signed_in()?;
@@ -68,7 +68,7 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
 /// 401 anonymous, 422 invalid fields (each named in `fields`) or an empty cart, 409 not
 /// enough stock; nothing changes. No payment data: orders are paid on delivery.
 #[allow(clippy::too_many_arguments)]
-#[server(prefix = "/api", endpoint = "place_order")]
+#[server(prefix = "/api", endpoint = "place_order", output = crate::codec::Json)]
 pub async fn place_order(
     name: String,
     address_line1: String,
@@ -154,7 +154,7 @@ pub async fn place_order(
 }
 
 /// `POST /api/list_orders` — the signed-in user's orders, newest first.
-#[server(prefix = "/api", endpoint = "list_orders")]
+#[server(prefix = "/api", endpoint = "list_orders", output = crate::codec::Json)]
 pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
     let result: Result<Vec<OrderSummary>, AppError> = async {
         let (_, user) = crate::session::signed_in()?;
@@ -166,7 +166,7 @@ pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
 
 /// `POST /api/get_order` — field `id`. One of the signed-in user's orders; any other id
 /// (another user's included) is 404.
-#[server(prefix = "/api", endpoint = "get_order")]
+#[server(prefix = "/api", endpoint = "get_order", output = crate::codec::Json)]
 pub async fn get_order(id: i64) -> Result<Order, AppError> {
     let result: Result<Order, AppError> = async {
         let (_, user) = crate::session::signed_in()?;
