@@ -97,6 +97,7 @@ pub fn App() -> impl IntoView {
     let auth = auth::Auth::provide();
     cart::CartState::provide(auth);
     live::LiveFeed::provide();
+    catalog::ShownProducts::provide();
     // `body[data-hydrated]` is set by `frontend` once hydration (lazy routes included)
     // is complete.
     view! {

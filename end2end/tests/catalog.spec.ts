@@ -53,6 +53,53 @@ test.describe('catalog', () => {
     expect(errors).toEqual([]);
   });
 
+  test('a product opened from the catalog shows at once, then takes the stock the server has now', async ({
+    page,
+    playwright,
+    baseURL,
+  }) => {
+    await page.goto('/');
+    await waitForHydration(page);
+    const card = page.locator('.product-card', { hasText: 'Oak Cutting Board' });
+    const before = parseInt((await card.locator('.stock').textContent()) ?? '', 10);
+    expect(before).toBeGreaterThan(1);
+
+    // The product page's own check with the server is held until someone else has bought one.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let checks = 0;
+    await page.route('**/api/get_product', async (route) => {
+      checks++;
+      await held;
+      await route.continue();
+    });
+    await card.getByRole('link').click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Oak Cutting Board' })).toBeVisible();
+    await expect(page.locator('.product .stock')).toHaveText(`${before} in stock`);
+    await expect.poll(() => checks).toBe(1);
+
+    const other = await playwright.request.newContext({ baseURL });
+    const username = `board${Date.now() % 1_000_000}`;
+    const password = 'board-buyer-password-2026';
+    const registered = await other.post('/api/register', {
+      form: { username, password, password_confirm: password },
+      maxRedirects: 0,
+    });
+    expect(registered.status()).toBeLessThan(400);
+    const board = await (await other.post('/api/get_product', { form: { slug: 'oak-cutting-board' } })).json();
+    expect((await other.post('/api/add_to_cart', { form: { product_id: String(board.id), quantity: '1' } })).status()).toBe(200);
+    const placed = await other.post('/api/place_order', {
+      form: { name: 'Grace Hopper', address_line1: '1 Harbour Road', city: 'Arlington', postal_code: '22201', country: 'US' },
+      maxRedirects: 0,
+    });
+    expect(placed.status()).toBeLessThan(400);
+    await other.dispose();
+
+    release();
+    await expect(page.locator('.product .stock')).toHaveText(`${before - 1} in stock`);
+    await expect(page.getByRole('heading', { level: 1, name: 'Oak Cutting Board' })).toBeVisible();
+  });
+
   test('product page is server-rendered with price, stock and description', async ({ request }) => {
     const res = await request.get('/products/potted-succulent');
     expect(res.status()).toBe(200);

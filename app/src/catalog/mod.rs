@@ -5,6 +5,8 @@ mod api;
 mod model;
 #[cfg(feature = "ssr")]
 pub mod server;
+mod shown;
 
 pub use api::*;
 pub use model::*;
+pub use shown::*;

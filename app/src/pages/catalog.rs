@@ -4,7 +4,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::catalog::{list_products, Product, Sort};
+use crate::catalog::{list_products, use_shown_products, Product, Sort};
 use crate::money::format_cents;
 
 /// How long typing must pause before the catalog is searched.
@@ -18,6 +18,7 @@ pub fn CatalogPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let sort = move || Sort::parse(query.read().get("sort").as_deref());
+    let shown = use_shown_products();
     let products = Resource::new(
         move || (q(), sort()),
         |(q, sort)| list_products(Some(q), Some(sort.as_str().to_string())),
@@ -112,7 +113,11 @@ pub fn CatalogPage() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
-                match products.await {
+                let products = products.await;
+                if let Ok(list) = &products {
+                    shown.remember(list);
+                }
+                match products {
                     Ok(list) if list.is_empty() => {
                         view! {
                             <p class="empty">

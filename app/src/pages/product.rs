@@ -3,7 +3,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::cart::{use_cart, AddToCart};
-use crate::catalog::get_product;
+use crate::catalog::{get_product, use_shown_products};
 use crate::components::NotFound;
 use crate::error::AppError;
 use crate::money::format_cents;
@@ -13,7 +13,38 @@ use crate::money::format_cents;
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let product = Resource::new(slug, get_product);
+    // Opened from the catalog, the page is drawn from the catalog's copy at once and then
+    // checked with the server in the background (redrawn only if the product changed).
+    let shown = use_shown_products();
+    let product = Resource::new(slug, move |slug| async move {
+        match shown.find(&slug) {
+            Some(p) => Ok(p),
+            None => get_product(slug).await,
+        }
+    });
+    Effect::new(move |_| {
+        let wanted = slug();
+        if shown.find(&wanted).is_none() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let fresh = get_product(wanted.clone()).await;
+            // A failed check (offline, say) keeps the page; a gone product shows as gone.
+            let answered = matches!(fresh, Ok(_) | Err(AppError::NotFound));
+            // The page may have been left while the check was out: then its signals are
+            // gone and nothing is drawn. Still here, and the server says something else
+            // than the page shows: the server's word wins.
+            let still_here = params
+                .try_with_untracked(|p| p.get_str("slug") == Some(wanted.as_str()))
+                .unwrap_or(false);
+            let changed = product
+                .try_with_untracked(|now| now.as_ref() != Some(&fresh))
+                .unwrap_or(false);
+            if answered && still_here && changed {
+                product.try_set(Some(fresh));
+            }
+        });
+    });
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
