@@ -7,28 +7,29 @@
 //! the page with `serde_json::from_str`. serde_json compiles its deserializer once per
 //! type *and* per reader, so each result type read both ways was in the wasm twice. Here
 //! the answer is checked to be UTF-8 (JSON is) and read with `from_str` as well, so a type
-//! has one deserializer (docs/PERFORMANCE.md, "One deserializer per result").
+//! has one deserializer (docs/PERFORMANCE.md, "Why the wasm is 414 KB": the encoding of
+//! server-function answers).
 
-use leptos::server_fn::codec::Post;
+use leptos::server_fn::codec::{JsonEncoding, Post};
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{de::DeserializeOwned, Serialize};
 
-/// JSON written with `to_vec` and read with `from_str`.
+/// JSON written as server_fn's [`JsonEncoding`] writes it, and read with `from_str`.
 pub struct JsonText;
 
 impl ContentType for JsonText {
-    const CONTENT_TYPE: &'static str = "application/json";
+    const CONTENT_TYPE: &'static str = JsonEncoding::CONTENT_TYPE;
 }
 
 impl FormatType for JsonText {
-    const FORMAT_TYPE: Format = Format::Text;
+    const FORMAT_TYPE: Format = JsonEncoding::FORMAT_TYPE;
 }
 
 impl<T: Serialize> Encodes<T> for JsonText {
     type Error = serde_json::Error;
 
     fn encode(output: &T) -> Result<Bytes, Self::Error> {
-        serde_json::to_vec(output).map(Bytes::from)
+        <JsonEncoding as Encodes<T>>::encode(output)
     }
 }
 

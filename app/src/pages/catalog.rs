@@ -114,8 +114,10 @@ pub fn CatalogPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
                 let products = products.await;
-                if let Ok(list) = &products {
-                    shown.remember(list);
+                // Only a browser opens a product from here; a server render keeps no copy.
+                match &products {
+                    Ok(list) if !cfg!(feature = "ssr") => shown.remember(list),
+                    _ => {}
                 }
                 match products {
                     Ok(list) if list.is_empty() => {
