@@ -54,6 +54,8 @@ export default defineConfig({
           LEPTOS_HASH_FILES: process.env.LEPTOS_HASH_FILES ?? 'true',
           DATABASE_URL: process.env.DATABASE_URL ?? '',
           SEED_DEMO_DATA: 'true',
+          // Plain http on loopback: a release build's `Secure` cookie would not be kept.
+          COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
           RUST_LOG: process.env.RUST_LOG ?? 'warn',
         },
       }
