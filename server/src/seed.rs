@@ -22,9 +22,10 @@ const PRODUCTS: &[(&str, &str, &str, i64, i64)] = &[
     ("potted-succulent", "Potted Succulent", "An echeveria in a 10 cm terracotta pot. Needs sun and almost no attention.", 1400, 0),
 ];
 
-/// Demo accounts (listed in README).
-pub const DEMO_USERS: &[(&str, &str)] =
-    &[("alice", "wonderland-2026"), ("bob", "builder-bob-2026")];
+/// Demo accounts (listed in README, on the sign-in page, and used by the tests).
+pub const ALICE: (&str, &str) = ("alice", "wonderland-2026");
+pub const BOB: (&str, &str) = ("bob", "builder-bob-2026");
+pub const DEMO_USERS: &[(&str, &str)] = &[ALICE, BOB];
 
 /// Inserts the demo catalog and demo users where missing.
 pub async fn seed_demo_data(db: &Db, now: i64) -> Result<(), StartupError> {

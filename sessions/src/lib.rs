@@ -32,7 +32,7 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::SessionConfig;
 pub use csrf::reject_cross_site;
 pub use events::{Event, EventKind, LogEntry};
-pub use gc::spawn_gc;
+pub use gc::{spawn_gc, Gc};
 pub use handle::SessionHandle;
 pub use middleware::session_middleware;
 pub use store::{coarse_ip, ClientMeta, Lookup, Session, SessionId, SessionStore, StoreError};

@@ -122,29 +122,29 @@ pub async fn rehash(password: String) -> Result<String, AppError> {
 /// dummy hash, doing the same work and answering `false`).
 pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, AppError> {
     off_the_workers(move || {
-        let exists = stored.is_some();
-        let phc = stored.as_deref().unwrap_or_else(|| dummy_hash());
-        let parsed = match PasswordHash::new(phc) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "stored password hash is unreadable");
-                // Still spend the time, then fail.
-                let _ = hasher()
-                    .verify_password(password.as_bytes(), &PasswordHash::new(dummy_hash()).ok()?);
-                return Some(false);
-            }
-        };
-        let ok = hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        Some(ok && exists)
+        let (hash, counts) = hash_to_check(stored.as_deref());
+        hasher().verify_password(password.as_bytes(), &hash).is_ok() && counts
     })
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "password verification task failed");
         AppError::Internal
-    })?
-    .ok_or(AppError::Internal)
+    })
+}
+
+/// The hash argon2 runs against, and whether a match counts: the stored hash, or the dummy
+/// hash (never a match) for an unknown user or an unreadable stored hash, so that every
+/// sign-in costs one full verification.
+fn hash_to_check(stored: Option<&str>) -> (PasswordHash<'_>, bool) {
+    let dummy = || PasswordHash::new(dummy_hash()).expect("the dummy hash is a PHC string");
+    match stored.map(PasswordHash::new) {
+        Some(Ok(hash)) => (hash, true),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "stored password hash is unreadable");
+            (dummy(), false)
+        }
+        None => (dummy(), false),
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +199,37 @@ mod tests {
         assert!(needs_rehash("garbage"));
         // Older hashes still verify.
         assert!(verify_password("pw".into(), Some(old)).await.unwrap());
+    }
+
+    /// An unknown user costs what a wrong password costs: argon2 runs against the dummy
+    /// hash, made with today's algorithm and costs (user enumeration by timing finds
+    /// nothing), and a match against it never counts.
+    #[test]
+    fn an_unknown_user_costs_a_full_verification_against_the_dummy_hash() {
+        let real = hash_blocking("the real password").unwrap();
+        let (hash, counts) = hash_to_check(Some(&real));
+        assert_eq!(hash.to_string(), real);
+        assert!(counts);
+        let cost = |h: &PasswordHash| {
+            let p = Params::try_from(h).unwrap();
+            (
+                h.algorithm.to_string(),
+                h.version,
+                p.m_cost(),
+                p.t_cost(),
+                p.p_cost(),
+            )
+        };
+        for stored in [None, Some("not a phc string")] {
+            let (hash, counts) = hash_to_check(stored);
+            assert_eq!(hash.to_string(), dummy_hash(), "{stored:?}");
+            assert!(!counts, "{stored:?}: a match against the dummy hash counts");
+            assert_eq!(
+                cost(&hash),
+                cost(&PasswordHash::new(&real).unwrap()),
+                "{stored:?}"
+            );
+        }
     }
 
     #[tokio::test]

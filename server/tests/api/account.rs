@@ -1,11 +1,8 @@
 //! The account page over HTTP: the session list, ending sessions, the password change,
 //! and re-hashing of outdated password hashes at sign-in.
 
-mod common;
+use crate::common::*;
 
-use common::*;
-
-const ALICE: (&str, &str) = ("alice", "wonderland-2026");
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
 
@@ -34,7 +31,7 @@ async fn the_list_shows_a_users_own_sessions_and_never_a_secret() {
     let app = TestApp::spawn().await;
     let (laptop, laptop_token) = device(&app, ALICE, FIREFOX).await;
     let (phone, phone_token) = device(&app, ALICE, IPHONE).await;
-    let (bob, _) = device(&app, ("bob", "builder-bob-2026"), FIREFOX).await;
+    let (bob, _) = device(&app, ("bob", BOB.1), FIREFOX).await;
     app.clock.advance(120);
     let list = sessions(&app, &phone).await;
     let list = list.as_array().unwrap();
@@ -84,7 +81,7 @@ async fn ending_one_session_and_all_others() {
     let (laptop, _) = device(&app, ALICE, FIREFOX).await;
     let (phone, _) = device(&app, ALICE, IPHONE).await;
     let (tablet, _) = device(&app, ALICE, IPHONE).await;
-    let (bob, _) = device(&app, ("bob", "builder-bob-2026"), FIREFOX).await;
+    let (bob, _) = device(&app, ("bob", BOB.1), FIREFOX).await;
     let phone_handle = sessions(&app, &phone)
         .await
         .as_array()
@@ -371,6 +368,7 @@ async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_onc
             .len()
     };
     let mut landed = 0;
+    let mut landed_unanswered = 0;
     for attempt in 0..60u64 {
         // The phone is signed in and served from memory.
         let (phone, _) = app
@@ -397,7 +395,7 @@ async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_onc
         let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_micros(attempt * 40)).await;
-        drop(stream);
+        let answered = hang_up(stream);
         // Whenever the revocation reached the database, the phone is refused at once.
         let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
         while alice_sessions().await > 1 && std::time::Instant::now() < deadline {
@@ -405,6 +403,7 @@ async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_onc
         }
         if alice_sessions().await == 1 {
             landed += 1;
+            landed_unanswered += usize::from(!answered);
             let res = app.get_with_cookie("/billing", phone).await;
             assert!(
                 res.status().is_redirection(),
@@ -419,5 +418,13 @@ async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_onc
             assert_eq!(res.status(), 200);
         }
     }
-    eprintln!("hung-up revocations that reached the database: {landed} of 60");
+    eprintln!(
+        "hung-up revocations that reached the database: {landed} of 60, \
+         {landed_unanswered} of them hung up before the answer"
+    );
+    assert!(
+        landed_unanswered > 0,
+        "no revocation reached the database after its client hung up before the answer: \
+         the hang-up this test is about never happened"
+    );
 }

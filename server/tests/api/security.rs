@@ -1,8 +1,6 @@
 //! Security headers and hostile input over HTTP.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
     res.headers()
@@ -73,10 +71,7 @@ async fn every_page_of_a_busy_moment_leaves_with_its_own_policy_and_status() {
     use futures::StreamExt;
     let app = TestApp::spawn().await;
     let alice = app.browser();
-    assert_eq!(
-        app.login(&alice, "alice", "wonderland-2026").await.status(),
-        200
-    );
+    assert_eq!(app.login(&alice, "alice", ALICE.1).await.status(), 200);
     let guest = app.browser();
     let pages = [
         "/",
@@ -150,7 +145,7 @@ async fn failed_sign_ins_back_off_per_account_and_the_owner_gets_back_in_after_t
         assert_eq!(res.status(), 401);
     }
     // Now even the right password waits: answered at once, without checking it.
-    let res = login_status(&app, "alice", "wonderland-2026").await;
+    let res = login_status(&app, "alice", ALICE.1).await;
     assert_eq!(res.status(), 429);
     assert_eq!(header(&res, "retry-after"), "60");
     let body = res.json_value().await;
@@ -167,16 +162,13 @@ async fn failed_sign_ins_back_off_per_account_and_the_owner_gets_back_in_after_t
         429
     );
     // Another account from the same network is not affected.
-    assert_eq!(
-        login_status(&app, "bob", "builder-bob-2026").await.status(),
-        200
-    );
+    assert_eq!(login_status(&app, "bob", BOB.1).await.status(), 200);
     // A plain form is sent back with the message instead.
     let res = app
         .post_html(
             &app.raw(),
             "/api/login",
-            &[("username", "alice"), ("password", "wonderland-2026")],
+            &[("username", "alice"), ("password", ALICE.1)],
         )
         .await;
     assert_eq!(res.status(), 302);
@@ -184,21 +176,11 @@ async fn failed_sign_ins_back_off_per_account_and_the_owner_gets_back_in_after_t
 
     // After the wait the owner gets in, and the count starts afresh.
     app.clock.advance(61);
-    assert_eq!(
-        login_status(&app, "alice", "wonderland-2026")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(login_status(&app, "alice", ALICE.1).await.status(), 200);
     for _ in 0..4 {
         login_status(&app, "alice", "guessing-the-password").await;
     }
-    assert_eq!(
-        login_status(&app, "alice", "wonderland-2026")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(login_status(&app, "alice", ALICE.1).await.status(), 200);
 }
 
 #[tokio::test]
@@ -226,12 +208,7 @@ async fn the_wait_doubles_while_guessing_goes_on_and_never_exceeds_fifteen_minut
     let res = login_status(&app, "alice", "guessing-the-password").await;
     app.clock
         .advance(header(&res, "retry-after").parse().unwrap());
-    assert_eq!(
-        login_status(&app, "alice", "wonderland-2026")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(login_status(&app, "alice", ALICE.1).await.status(), 200);
 }
 
 #[tokio::test]
@@ -352,7 +329,7 @@ async fn a_lock_out_counts_on_every_server_of_the_database() {
     }
     // Both now make alice wait, even with the right password.
     for server in [&a, &b] {
-        let res = login_status(server, "alice", "wonderland-2026").await;
+        let res = login_status(server, "alice", ALICE.1).await;
         assert_eq!(res.status(), 429);
         assert_eq!(header(&res, "retry-after"), "60");
     }
@@ -391,10 +368,10 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_the_one_counted_and_show
         .await;
         assert_eq!(res.status(), 401, "attempt {n}");
     }
-    let res = login_via(&app, "198.51.100.99", "alice", "wonderland-2026").await;
+    let res = login_via(&app, "198.51.100.99", "alice", ALICE.1).await;
     assert_eq!(res.status(), 429, "the network 198.51.100.x waits");
     // Another client behind the same proxy is not held up by it.
-    let res = login_via(&app, "203.0.113.7", "alice", "wonderland-2026").await;
+    let res = login_via(&app, "203.0.113.7", "alice", ALICE.1).await;
     assert_eq!(res.status(), 200);
     let token = session_token(res.headers()).unwrap();
     let list = app
@@ -419,10 +396,10 @@ async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
         .await;
         assert_eq!(res.status(), 401, "attempt {n}");
     }
-    let res = login_via(&app, "203.0.113.7", "alice", "wonderland-2026").await;
+    let res = login_via(&app, "203.0.113.7", "alice", ALICE.1).await;
     assert_eq!(res.status(), 429, "all counted against its real network");
     app.clock.advance(3600);
-    let res = login_via(&app, "203.0.113.7", "alice", "wonderland-2026").await;
+    let res = login_via(&app, "203.0.113.7", "alice", ALICE.1).await;
     assert_eq!(res.status(), 200);
     let token = session_token(res.headers()).unwrap();
     let list = app

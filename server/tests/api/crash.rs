@@ -1,15 +1,13 @@
 //! Reliability: the real server binary killed with SIGKILL under load loses nothing it
 //! acknowledged; and a logout racing cart updates cannot bring a session back.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -141,8 +139,8 @@ async fn sigkill_under_load(processes: usize) {
 
     // Accounts: the two demo users and eight new ones.
     let mut accounts = vec![
-        ("alice".to_string(), "wonderland-2026".to_string()),
-        ("bob".to_string(), "builder-bob-2026".to_string()),
+        ("alice".to_string(), ALICE.1.to_string()),
+        ("bob".to_string(), BOB.1.to_string()),
     ];
     for i in 0..8 {
         let name = format!("crash{i}");
@@ -388,7 +386,7 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
                 .post_form_with_cookie(
                     "/api/login",
                     cookie_header(&token),
-                    &[("username", "alice"), ("password", "wonderland-2026")],
+                    &[("username", "alice"), ("password", ALICE.1)],
                 )
                 .await;
             token = session_token(res.headers()).unwrap();

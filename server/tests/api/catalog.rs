@@ -1,8 +1,6 @@
 //! Catalog search and sort over HTTP (server-rendered pages and the API).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn card_order(html: &str) -> Vec<&str> {
     html.split("href=\"/products/")

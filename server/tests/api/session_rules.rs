@@ -1,11 +1,7 @@
 //! docs/ARCHITECTURE.md §4, rule by rule, over real HTTP against the real router and a real database.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sessions::SessionToken;
-
-const ALICE: (&str, &str) = ("alice", "wonderland-2026");
 
 // Rule 1: no session until one is needed.
 #[tokio::test]
@@ -157,12 +153,7 @@ async fn signing_in_again_rotates_again_and_keeps_one_row() {
     assert_ne!(first, second);
     assert_eq!(app.session_count().await, 1);
     // Signing in as someone else on the same browser starts a fresh session.
-    let third = session_token(
-        app.login(&client, "bob", "builder-bob-2026")
-            .await
-            .headers(),
-    )
-    .unwrap();
+    let third = session_token(app.login(&client, "bob", BOB.1).await.headers()).unwrap();
     assert_ne!(third, second);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("bob"));
     assert_eq!(app.session_count().await, 1);
@@ -532,7 +523,7 @@ async fn server_functions_are_post_only_and_refuse_cross_site_requests() {
     let app = TestApp::spawn().await;
     let res = app
         .raw()
-        .get(app.url("/api/login?username=alice&password=wonderland-2026"))
+        .get(app.url(&format!("/api/login?username=alice&password={}", ALICE.1)))
         .send()
         .await
         .unwrap();
@@ -689,7 +680,7 @@ async fn secrets_never_reach_responses() {
     for path in ["/", "/cart", "/billing"] {
         let html = get_html(&client, &app, path).await;
         assert!(!html.contains("$argon2id$"), "{path}");
-        assert!(!html.contains("wonderland-2026"), "{path}");
+        assert!(!html.contains(ALICE.1), "{path}");
     }
 }
 

@@ -1,11 +1,9 @@
 //! Several server processes on one database (each test server has its own router, pools,
 //! session cache and change listener): what one of them does, the others honour at once.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// Who `app` thinks the holder of `token` is.
 async fn who(app: &TestApp, token: &str) -> Option<String> {
@@ -20,7 +18,7 @@ async fn who(app: &TestApp, token: &str) -> Option<String> {
 
 /// Signs alice in on `app` and returns her session token.
 async fn sign_in(app: &TestApp) -> String {
-    let res = app.login(&app.raw(), "alice", "wonderland-2026").await;
+    let res = app.login(&app.raw(), "alice", ALICE.1).await;
     assert_eq!(res.status(), 200);
     session_token(res.headers()).expect("a session cookie")
 }
@@ -174,7 +172,7 @@ async fn one_idempotency_key_over_three_servers_is_one_order_and_the_last_item_s
 
     // The last unit, bought by alice on A and bob on B at the same moment.
     let bob = {
-        let res = b.login(&b.raw(), "bob", "builder-bob-2026").await;
+        let res = b.login(&b.raw(), "bob", BOB.1).await;
         session_token(res.headers()).unwrap()
     };
     let kettle = product_id(&a, "copper-kettle").await.to_string();

@@ -10,6 +10,7 @@ use app::state::AppState;
 use leptos::config::LeptosOptions;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
+pub use server::seed::{ALICE, BOB};
 use server::Config;
 use sessions::FakeClock;
 
@@ -430,4 +431,14 @@ pub fn badge(html: &str) -> String {
     let start = rest.find('>').unwrap() + 1;
     let end = start + rest[start..].find('<').unwrap();
     rest[start..end].trim().to_string()
+}
+
+/// Hangs up `socket` (a raw request was written to it) and tells whether the server had
+/// begun its answer before that. A hang-up test counts only the hang-ups that came first:
+/// those are the ones that can cut a request off in the middle. (Asks the socket itself,
+/// not the runtime's cached readiness, which may lag behind.)
+pub fn hang_up(socket: tokio::net::TcpStream) -> bool {
+    let socket = socket.into_std().expect("a tokio socket is a std socket");
+    let mut byte = [0u8; 1];
+    matches!(socket.peek(&mut byte), Ok(n) if n > 0)
 }

@@ -1,9 +1,7 @@
 //! Billing and orders over HTTP: the checkout transaction, its refusals, idempotency,
 //! privacy between users, and the plain-form (no JavaScript) round trip.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const ADDRESS: [(&str, &str); 6] = [
     ("name", "Alice Liddell"),
@@ -33,7 +31,7 @@ async fn signed_in(app: &TestApp, user: &str, password: &str) -> reqwest::Client
 }
 
 async fn alice(app: &TestApp) -> reqwest::Client {
-    signed_in(app, "alice", "wonderland-2026").await
+    signed_in(app, "alice", ALICE.1).await
 }
 
 async fn place(
@@ -364,7 +362,7 @@ async fn the_same_idempotency_key_places_one_order() {
     update_to_zero(&app, &client, mug).await;
 
     // The key belongs to this user: bob using the same key gets his own order.
-    let bob = signed_in(&app, "bob", "builder-bob-2026").await;
+    let bob = signed_in(&app, "bob", BOB.1).await;
     add(&app, &bob, mug, "1").await;
     let res = place(&app, &bob, &key).await;
     assert_eq!(res.status(), 200);
@@ -384,7 +382,7 @@ async fn orders_are_private_to_their_owner() {
     add(&app, &alice, mug, "1").await;
     let id = place(&app, &alice, &ADDRESS).await.text().await.unwrap();
 
-    let bob = signed_in(&app, "bob", "builder-bob-2026").await;
+    let bob = signed_in(&app, "bob", BOB.1).await;
     let res = app.post(&bob, "/api/get_order", &[("id", &id)]).await;
     assert_eq!(res.status(), 404);
     let body = res.text().await.unwrap();

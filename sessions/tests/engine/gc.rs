@@ -60,8 +60,21 @@ async fn the_collector_deletes_expired_sessions_and_survives_database_errors() {
     assert_eq!(left, keeper.id.0);
 
     // Break the table under the collector: it must log and carry on.
+    assert_eq!(
+        gc.failed_ticks(),
+        0,
+        "no tick failed while the table was there"
+    );
     exec("ALTER TABLE sessions RENAME TO sessions_away").await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let ticks = gc.ticks();
+    eventually("a tick meets the missing table", async || {
+        gc.failed_ticks() > 0
+    })
+    .await;
+    eventually("the collector ticks on after the error", async || {
+        gc.ticks() > ticks + 1
+    })
+    .await;
     assert!(!gc.is_finished(), "the collector died on a database error");
     exec("ALTER TABLE sessions_away RENAME TO sessions").await;
 

@@ -1,8 +1,6 @@
 //! The cart over HTTP: guest carts, bounds, atomic changes, merge at sign-in.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 async fn update(
     app: &TestApp,
@@ -208,7 +206,7 @@ async fn the_guest_cart_merges_into_the_saved_cart_at_sign_in() {
     let tote = product_id(&app, "canvas-tote").await;
     // Alice saved a cart on another device.
     let laptop = app.browser();
-    app.login(&laptop, "alice", "wonderland-2026").await;
+    app.login(&laptop, "alice", ALICE.1).await;
     add(&app, &laptop, mug, "1").await;
     add(&app, &laptop, kettle, "4").await;
     // Now, as a guest on her phone...
@@ -216,7 +214,7 @@ async fn the_guest_cart_merges_into_the_saved_cart_at_sign_in() {
     add(&app, &phone, mug, "2").await;
     add(&app, &phone, kettle, "4").await;
     add(&app, &phone, tote, "1").await;
-    let res = app.login(&phone, "alice", "wonderland-2026").await;
+    let res = app.login(&phone, "alice", ALICE.1).await;
     assert_eq!(res.status(), 200);
     let lines: Vec<(i64, i64)> = db::on!(app.state.db.writer(), |p| {
         sqlx::query_as(
@@ -341,12 +339,7 @@ async fn the_cart_page_and_its_badge_agree() {
     assert_eq!(badge(&html), "3", "guest");
     assert!(html.contains(r#"data-testid="line-stoneware-mug""#));
 
-    assert_eq!(
-        app.login(&client, "alice", "wonderland-2026")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.login(&client, "alice", ALICE.1).await.status(), 200);
     let html = get_html(&client, &app, "/cart").await;
     assert_eq!(badge(&html), "3", "merged into alice's cart");
     let other = product_id(&app, "linen-notebook").await;
@@ -390,12 +383,7 @@ async fn new_guest_carts_are_limited_per_client_network() {
         200,
         "same guest session"
     );
-    assert_eq!(
-        app.login(&shopper, "alice", "wonderland-2026")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.login(&shopper, "alice", ALICE.1).await.status(), 200);
     assert_eq!(
         add(&app, &shopper, mug, "1").await.status(),
         200,

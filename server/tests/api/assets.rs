@@ -1,11 +1,9 @@
 //! The built files under `/pkg`: precompressed copies chosen by `Accept-Encoding`, cache
 //! policy by whether names are hashed, no session work, no directory listings.
 
-mod common;
-
 use std::path::Path;
 
-use common::TestApp;
+use crate::common::TestApp;
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, SET_COOKIE};
 
 const WASM: &[u8] = b"\0asm\x01\0\0\0 the real bytes";
