@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that build the shop (after env.sh and steps.sh).
 #
 #   build_release_site [MODE]  installs what is missing (scripts/bootstrap MODE, default

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts: say what is happening, and time it.
 #
 #   say TEXT...                       a line tagged with $STEP_TAG
