@@ -1,8 +1,13 @@
 //! The one error type every server function returns.
 //!
 //! Expected outcomes a user can act on are variants with a message meant for people;
-//! everything else collapses into `Internal`, whose details stay in the server log.
+//! everything else collapses into `Internal`, whose [`Cause`] stays on the server.
 //! Each variant maps to exactly one HTTP status (docs/ARCHITECTURE.md §5).
+//!
+//! Errors are logged once, at the edge: when an error becomes its answer (its wire form,
+//! [`ErrorBody`], for a server function's reply or a page's data) or a plain form's
+//! redirect (`forms::finish`). Nothing logs on the way there: no `From` here writes the
+//! log, so a `?` is only a `?`.
 
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -35,12 +40,94 @@ pub enum AppError {
     NotFound,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     TooManyRequests { retry_after_secs: u64 },
-    /// Something failed on our side. Deliberately carries no detail.
+    /// Something failed on our side. Its cause is for the server's log only: the wire
+    /// form carries no detail.
     #[error("Something went wrong on our side. Please try again.")]
-    Internal,
+    Internal(Cause),
     /// The call did not reach the server or its answer could not be read (client side).
     #[error("Could not reach the shop: {0}")]
     Network(String),
+}
+
+/// Why an [`AppError::Internal`] happened: what failed, and the error it failed with (its
+/// source chain included). Not part of the wire form; two errors are equal whatever
+/// their causes; logged at most once, however often the error is cloned and answered.
+#[derive(Clone, Default)]
+pub struct Cause(Option<std::sync::Arc<CauseInner>>);
+
+struct CauseInner {
+    what: &'static str,
+    error: Option<Box<dyn std::error::Error + Send + Sync>>,
+    logged: std::sync::atomic::AtomicBool,
+}
+
+impl Cause {
+    /// No cause (an error decoded from the wire, or a placeholder).
+    pub const fn none() -> Self {
+        Cause(None)
+    }
+
+    /// `what` failed, with `error`.
+    pub fn new(
+        what: &'static str,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Cause::inner(what, Some(error.into()))
+    }
+
+    /// `what` failed (no error value to keep: a missing piece of request state, say).
+    pub fn note(what: &'static str) -> Self {
+        Cause::inner(what, None)
+    }
+
+    fn inner(what: &'static str, error: Option<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Cause(Some(std::sync::Arc::new(CauseInner {
+            what,
+            error,
+            logged: Default::default(),
+        })))
+    }
+
+    /// Writes the cause to the server log, the first time only (ssr; nothing in the
+    /// browser, where a cause never arrives).
+    pub fn log(&self) {
+        let Some(inner) = &self.0 else { return };
+        if inner
+            .logged
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        #[cfg(feature = "ssr")]
+        match &inner.error {
+            Some(e) => {
+                let e: &(dyn std::error::Error + 'static) = e.as_ref();
+                tracing::error!(error = e, "{}", inner.what);
+            }
+            None => tracing::error!("{}", inner.what),
+        }
+    }
+}
+
+impl PartialEq for Cause {
+    /// Causes do not make errors differ: an answer is the same whatever caused it.
+    fn eq(&self, _: &Cause) -> bool {
+        true
+    }
+}
+
+impl Eq for Cause {}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(inner) => match &inner.error {
+                Some(e) => write!(f, "Cause({}: {e})", inner.what),
+                None => write!(f, "Cause({})", inner.what),
+            },
+            None => f.write_str("Cause(-)"),
+        }
+    }
 }
 
 /// One refused form field: its name and what to change.
@@ -63,7 +150,11 @@ pub struct ErrorBody {
 }
 
 impl From<AppError> for ErrorBody {
+    /// The wire form, and the edge where an internal error is logged (once).
     fn from(e: AppError) -> Self {
+        if let AppError::Internal(cause) = &e {
+            cause.log();
+        }
         let retry_after_secs = match e {
             AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             _ => None,
@@ -97,12 +188,20 @@ impl From<ErrorBody> for AppError {
                 retry_after_secs: b.retry_after_secs.unwrap_or(60),
             },
             "network" => AppError::Network(b.message),
-            _ => AppError::Internal,
+            _ => AppError::Internal(Cause::default()),
         }
     }
 }
 
 impl AppError {
+    /// An internal error: `what` failed, with `error` (kept for the log).
+    pub fn internal(
+        what: &'static str,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        AppError::Internal(Cause::new(what, error))
+    }
+
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -114,7 +213,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::TooManyRequests { .. } => "too_many_requests",
-            AppError::Internal => "internal",
+            AppError::Internal(_) => "internal",
             AppError::Network(_) => "network",
         }
     }
@@ -138,7 +237,7 @@ impl AppError {
             AppError::TooManyRequests { .. } => {
                 "Too many attempts. Please wait a little and try again."
             }
-            AppError::Internal | AppError::Network(_) => {
+            AppError::Internal(_) | AppError::Network(_) => {
                 "Something went wrong on our side. Please try again."
             }
         }
@@ -155,7 +254,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound => 404,
             AppError::TooManyRequests { .. } => 429,
-            AppError::Internal => 500,
+            AppError::Internal(_) => 500,
             AppError::Network(_) => 502,
         }
     }
@@ -184,9 +283,11 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::Serialization(msg)
             | ServerFnErrorErr::Response(msg) => AppError::Network(msg),
             ServerFnErrorErr::UnsupportedRequestMethod(msg) => AppError::BadRequest(msg),
-            ServerFnErrorErr::Registration(_)
-            | ServerFnErrorErr::ServerError(_)
-            | ServerFnErrorErr::MiddlewareError(_) => AppError::Internal,
+            ServerFnErrorErr::Registration(e)
+            | ServerFnErrorErr::ServerError(e)
+            | ServerFnErrorErr::MiddlewareError(e) => {
+                AppError::internal("server function runtime error", e)
+            }
         }
     }
 }
@@ -197,8 +298,7 @@ mod ssr {
 
     impl From<sqlx::Error> for AppError {
         fn from(err: sqlx::Error) -> Self {
-            tracing::error!(error = %err, "database error");
-            AppError::Internal
+            AppError::internal("database error", err)
         }
     }
 }
@@ -229,7 +329,7 @@ mod tests {
                 retry_after_secs: 42,
             },
             AppError::NotFound,
-            AppError::Internal,
+            AppError::Internal(Cause::default()),
             AppError::Conflict("Only 2 left.".into()),
             AppError::InvalidFields(vec![FieldError {
                 field: "city".into(),
@@ -256,7 +356,13 @@ mod tests {
         let e = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
             "sqlite: disk I/O error at /secret/path".into(),
         ));
-        assert_eq!(e, AppError::Internal);
+        assert!(matches!(e, AppError::Internal(_)));
         assert!(!e.to_string().contains("secret"));
+        let wire = serde_json::to_string(&e).unwrap();
+        assert!(!wire.contains("secret"), "{wire}");
+        assert!(
+            format!("{e:?}").contains("secret"),
+            "the cause is kept for the log"
+        );
     }
 }

@@ -33,12 +33,40 @@ pub fn is_checked(value: Option<&str>) -> bool {
     matches!(value.map(str::trim), Some("on" | "true" | "1" | "yes"))
 }
 
+/// Any failure on the way through a form's work: an internal error keeps its cause, the
+/// few other outcomes a helper can report keep their meaning.
+impl From<AppError> for FormError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Internal(cause) => FormError::Internal(cause),
+            AppError::InvalidCredentials => FormError::Credentials,
+            AppError::TooManyRequests { retry_after_secs } => FormError::TooMany(retry_after_secs),
+            other => FormError::Internal(crate::error::Cause::new(
+                "unexpected error in a form",
+                other.to_string(),
+            )),
+        }
+    }
+}
+
+impl From<sqlx::Error> for FormError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<sessions::StoreError> for FormError {
+    fn from(e: sessions::StoreError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
 impl From<FormError> for AppError {
     fn from(e: FormError) -> Self {
         match e {
             FormError::Credentials => AppError::InvalidCredentials,
             FormError::TooMany(retry_after_secs) => AppError::TooManyRequests { retry_after_secs },
-            FormError::Internal => AppError::Internal,
+            FormError::Internal(cause) => AppError::Internal(cause),
             other => AppError::Invalid(other.message().to_string()),
         }
     }
@@ -57,6 +85,10 @@ pub fn finish(
             Ok(())
         }
         Err(e) if is_plain_form_post() => {
+            // The edge for a plain form: the error becomes a redirect, not an answer body.
+            if let FormError::Internal(cause) = &e {
+                cause.log();
+            }
             let mut query = form_urlencoded::Serializer::new(String::new());
             query.append_pair("error", e.code());
             for (key, value) in keep {

@@ -5,24 +5,22 @@ use axum::http::request::Parts;
 use leptos::prelude::use_context;
 pub use sessions::SessionHandle;
 
-use crate::error::AppError;
+use crate::error::{AppError, Cause};
 
 /// The current request's session handle.
 pub fn session() -> Result<SessionHandle, AppError> {
     use_context::<Parts>()
         .and_then(|p| p.extensions.get::<SessionHandle>().cloned())
         .ok_or_else(|| {
-            tracing::error!(
-                "no SessionHandle in the request: is the session middleware installed?"
-            );
-            AppError::Internal
+            AppError::Internal(Cause::note(
+                "no SessionHandle in the request: is the session middleware installed?",
+            ))
         })
 }
 
 impl From<sessions::StoreError> for AppError {
     fn from(err: sessions::StoreError) -> Self {
-        tracing::error!(error = %err, "session store error");
-        AppError::Internal
+        AppError::internal("session store error", err)
     }
 }
 

@@ -5,7 +5,7 @@ use db::Db;
 use leptos::config::LeptosOptions;
 use sessions::SessionStore;
 
-use crate::error::AppError;
+use crate::error::{AppError, Cause};
 
 /// Everything a request handler may need; provided to Leptos as context.
 #[derive(Clone, Debug)]
@@ -30,10 +30,8 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// The state of the current request.
 pub fn app_state() -> Result<AppState, AppError> {
-    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-        tracing::error!("AppState missing from the Leptos context");
-        AppError::Internal
-    })
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| AppError::Internal(Cause::note("AppState missing from the Leptos context")))
 }
 
 /// The database of the current request's server.

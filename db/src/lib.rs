@@ -3,7 +3,7 @@
 //!
 //! One type, [`Db`], is all the rest of the code holds. A store method takes the pool it
 //! needs ([`Db::reader`] or [`Db::writer`]) and runs its statement through [`on!`], which
-//! expands the same code once per backend: each arm is compiled against that backend's
+//! inlines the same code once per backend: each arm is compiled against that backend's
 //! own sqlx types (no `sqlx::Any`, whose types are too narrow), and both arms share the
 //! query text. Where the SQL is not portable, [`Db::pick`] chooses the text per backend
 //! (`MIN`/`MAX` of several values vs `LEAST`/`GREATEST`, row locks, ...).
@@ -53,17 +53,20 @@ pub enum Pool<'a> {
 
 /// Runs `$body` with `$p` bound to the backend's pool (`&SqlitePool` or `&PgPool`).
 ///
-/// The body is compiled once per backend, so `sqlx::query(...)`, `.bind(...)`,
-/// `fetch_*(p)` and `p.begin()` all infer the right database types:
+/// Not a closure: `on!` is a `match` with one arm per backend, and `$body` is pasted
+/// (inlined) into each arm, so it is compiled once per backend and `sqlx::query(...)`,
+/// `.bind(...)`, `fetch_*(p)` and `p.begin()` all infer that backend's types. Being
+/// inlined, a `return`, `?` or `.await` in the body acts on the enclosing function, as
+/// any code written in its place would:
 ///
 /// ```ignore
-/// let n: i64 = db::on!(db.reader(), |p| {
+/// let n: i64 = db::on!(db.reader(), p => {
 ///     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await
 /// })?;
 /// ```
 #[macro_export]
 macro_rules! on {
-    ($pool:expr, |$p:ident| $body:expr) => {
+    ($pool:expr, $p:ident => $body:expr) => {
         match $pool {
             $crate::Pool::Sqlite($p) => $body,
             $crate::Pool::Postgres($p) => $body,

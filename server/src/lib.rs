@@ -138,7 +138,7 @@ pub async fn prepare(
     // Hears of session changes made by other processes (and this one) and drops the
     // cached copies they make stale; ends when the store is closed.
     sessions::spawn_listener(sessions.clone());
-    if !sessions::changes::ready(&sessions, std::time::Duration::from_secs(5)).await {
+    if !sessions::listener::ready(&sessions, std::time::Duration::from_secs(5)).await {
         tracing::warn!("session change listener not connected yet; sessions are read from the database meanwhile");
     }
     if config.seed_demo_data {
@@ -171,7 +171,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let store = state.sessions.clone();
     let live = state.live.clone();
     let gc = sessions::spawn_gc(state.sessions.clone(), config.gc_interval);
-    let prune = spawn_throttle_prune(
+    let prune = spawn_account_prune(
         state.throttle.clone(),
         state.sessions.clone(),
         config.gc_interval,
@@ -230,9 +230,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Deletes throttle counters that no longer matter, on the collector's schedule. An error
-/// is logged and the task carries on at the next tick.
-fn spawn_throttle_prune(
+/// The shop's own collector, beside the session engine's: deletes throttle counters that
+/// no longer matter and security log rows past their retention, on the same schedule.
+/// An error is logged and the task carries on at the next tick.
+fn spawn_account_prune(
     throttle: Throttle,
     store: SessionStore,
     every: std::time::Duration,
@@ -245,9 +246,19 @@ fn spawn_throttle_prune(
             match throttle.prune(store.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "throttle: quiet counters deleted"),
-                Err(e) => {
-                    tracing::error!(error = %e, "throttle prune failed; retrying at the next tick")
-                }
+                Err(e) => tracing::error!(
+                    error = &e as &dyn std::error::Error,
+                    "throttle prune failed; retrying at the next tick"
+                ),
+            }
+            let retention = store.config().security_log_retention.as_secs() as i64;
+            match app::account::log::prune(store.db(), store.now() - retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "security log: old rows deleted"),
+                Err(e) => tracing::error!(
+                    error = &e as &dyn std::error::Error,
+                    "security log prune failed; retrying at the next tick"
+                ),
             }
         }
     })

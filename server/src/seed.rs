@@ -48,7 +48,7 @@ pub async fn seed_demo_data(db: &Db, now: i64) -> Result<(), StartupError> {
 
 /// Inserts the demo catalog where missing. Returns how many rows were new.
 pub async fn seed_products(db: &Db) -> Result<u64, sqlx::Error> {
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         let mut tx = p.begin().await?;
         let mut inserted = 0;
         for (slug, name, description, price_cents, stock) in PRODUCTS {

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::changes::Change;
-use crate::store::{Session, SessionId};
+use crate::change::Change;
+use crate::session::{Session, SessionId};
 
 /// Largest number of sessions kept in memory (a few hundred bytes each).
 pub const DEFAULT_CAPACITY: usize = 50_000;

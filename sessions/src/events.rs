@@ -10,72 +10,68 @@
 //! - on SQLite (one process) through the in-process broadcast directly.
 //!
 //! Either way the receivers are [`SessionStore::events`](crate::SessionStore::events).
+//! Which kinds are kept in the account's security log is [`EventKind::is_logged`]; the
+//! rows are written by the engine (`crate::log`) in the same transaction.
 
-use crate::store::SessionId;
+use crate::session::SessionId;
 
 /// The PostgreSQL channel events are announced on.
 pub const CHANNEL: &str = "shop_events";
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventKind {
+/// Declares [`EventKind`] with each variant's name, and the list of all of them from the
+/// same lines: a new kind cannot be left out of [`EventKind::ALL`] (which the listener
+/// parses PostgreSQL payloads against).
+macro_rules! event_kinds {
+    ($($(#[doc = $doc:literal])* $kind:ident = $name:literal,)*) => {
+        /// What happened.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($(#[doc = $doc])* $kind,)*
+        }
+
+        impl EventKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$kind,)*];
+
+            /// The name used in payloads and in the security log's `kind` column.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(EventKind::$kind => $name,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
     /// `session` signed in as `user` (a new device, or a guest session upgraded).
-    SignedIn,
+    SignedIn = "signed_in",
     /// `session` (of `user`) signed out.
-    SignedOut,
+    SignedOut = "signed_out",
     /// `session` of `user` was ended from another of the user's sessions.
-    Revoked,
+    Revoked = "revoked",
     /// Every session of `user` except `session` was ended ("sign out everywhere else").
-    RevokedOthers,
+    RevokedOthers = "revoked_others",
     /// `user`'s password was changed on `session`; every other session of theirs ended.
-    PasswordChanged,
+    PasswordChanged = "password_changed",
     /// `session` timed out (found expired and deleted).
-    Expired,
+    Expired = "expired",
     /// A sign-in as `user` was refused (wrong password or throttled). Counted in the
     /// log per network and day, not one row per guess.
-    SignInRefused,
+    SignInRefused = "sign_in_refused",
     /// The cart of `session` (a guest) or of `user` changed.
-    CartChanged,
+    CartChanged = "cart_changed",
     /// `user` placed an order (on `session`).
-    OrderPlaced,
+    OrderPlaced = "order_placed",
     /// Events may have been lost (a listener reconnected, a receiver fell behind): every
     /// receiver should read the state again.
-    Resync,
+    Resync = "resync",
 }
 
 impl EventKind {
-    const ALL: [EventKind; 10] = [
-        EventKind::SignedIn,
-        EventKind::SignedOut,
-        EventKind::Revoked,
-        EventKind::RevokedOthers,
-        EventKind::PasswordChanged,
-        EventKind::Expired,
-        EventKind::SignInRefused,
-        EventKind::CartChanged,
-        EventKind::OrderPlaced,
-        EventKind::Resync,
-    ];
-
-    /// The name used in payloads, in the security log's `kind` column and on the wire.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventKind::SignedIn => "signed_in",
-            EventKind::SignedOut => "signed_out",
-            EventKind::Revoked => "revoked",
-            EventKind::RevokedOthers => "revoked_others",
-            EventKind::PasswordChanged => "password_changed",
-            EventKind::Expired => "expired",
-            EventKind::SignInRefused => "sign_in_refused",
-            EventKind::CartChanged => "cart_changed",
-            EventKind::OrderPlaced => "order_placed",
-            EventKind::Resync => "resync",
-        }
-    }
-
     /// The kind with this name.
     pub fn from_name(name: &str) -> Option<EventKind> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+        Self::ALL.iter().copied().find(|k| k.name() == name)
     }
 
     /// Whether events of this kind are kept in the account's security log.
@@ -166,35 +162,20 @@ impl Event {
     }
 }
 
-/// One row of an account's security log, as its owner sees it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LogEntry {
-    /// The event's [`EventKind::name`].
-    pub kind: String,
-    /// When it (first) happened, unix seconds.
-    pub at: i64,
-    /// When it last happened (differs from `at` for counted kinds).
-    pub last_at: i64,
-    /// How many times (refused sign-ins are counted per network and day).
-    pub count: i64,
-    /// The device's user agent, as it sent it (empty if unknown).
-    pub user_agent: String,
-    /// The coarse network (`203.0.113.x`, or an IPv6 /48), empty if unknown.
-    pub network: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn payloads_round_trip_and_junk_is_refused() {
-        for kind in EventKind::ALL {
+        for &kind in EventKind::ALL {
             for (user, session) in [(None, None), (Some(7), None), (Some(7), Some(9))] {
                 let e = Event::new(kind, user, session.map(SessionId));
                 assert_eq!(Event::parse(&e.payload()), Some(e));
             }
         }
+        let names: std::collections::HashSet<_> = EventKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), EventKind::ALL.len(), "two kinds share a name");
         for junk in [
             "",
             "signed_in",

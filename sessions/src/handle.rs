@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::store::{ClientMeta, Session, SessionId, SessionStore, StoreError};
+use crate::session::{ClientMeta, Session, SessionId};
+use crate::store::{SessionStore, StoreError};
 use crate::token::SessionToken;
 
 /// What the response must do with the session cookie.
@@ -176,26 +177,6 @@ impl SessionHandle {
             }
             None => Ok(false),
         }
-    }
-
-    /// Issues a new token for the same session (for example, after a password change).
-    pub async fn rotate(&self) -> Result<(), StoreError> {
-        let Some(s) = self.session() else {
-            return Ok(());
-        };
-        match self.store.rotate(s.id).await? {
-            Some(token) => {
-                let persistent = s.persistent;
-                self.set(Some(s), CookieChange::Set { token, persistent });
-            }
-            None => self.set(
-                None,
-                CookieChange::Clear {
-                    clear_site_data: false,
-                },
-            ),
-        }
-        Ok(())
     }
 
     /// Ends one session of the signed-in user, named by its public handle. Ending the

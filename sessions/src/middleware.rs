@@ -10,7 +10,8 @@ use cookie::{Cookie, SameSite};
 
 use crate::config::SessionConfig;
 use crate::handle::{CookieChange, SessionHandle};
-use crate::store::{coarse_ip, ClientMeta, Lookup, SessionStore};
+use crate::session::{coarse_ip, ClientMeta, Lookup};
+use crate::store::SessionStore;
 use crate::token::{fingerprint, SessionToken};
 
 /// `Clear-Site-Data`, sent at logout.

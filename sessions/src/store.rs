@@ -1,197 +1,48 @@
-//! `SessionStore`: every SQL statement that touches the `sessions` table.
+//! `SessionStore`: the engine's public face, composed of its layers: the SQL layer
+//! ([`crate::sql`]), the cache in front of it ([`crate::cache`]), the announcer
+//! ([`crate::announce`]) and expiry ([`crate::expiry`]). Every write goes through the
+//! one write protocol ([`crate::write`]).
 
 use std::sync::Arc;
 
-use db::{on, Backend, Db};
+use db::{Backend, Db};
 use tokio::sync::{broadcast, watch};
 
+use crate::announce::Announcer;
 use crate::cache::SessionCache;
-use crate::changes::{Change, CHANNEL};
+use crate::change::Change;
 use crate::clock::Clock;
 use crate::config::SessionConfig;
-use crate::events::{Event, EventKind, LogEntry};
+use crate::events::{Event, EventKind};
+use crate::expiry;
+use crate::session::{is_handle, truncate, ClientMeta, Lookup, Session, SessionId};
+use crate::sql::{Device, NewRow, Rows};
 use crate::token::{RandomError, SessionToken};
-
-/// The internal row id of a session. Never leaves the server (it is not `Serialize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(transparent)]
-pub struct SessionId(pub i64);
-
-/// A live session as stored (never includes the token or its hash).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Session {
-    pub id: SessionId,
-    pub user_id: Option<i64>,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-    pub authenticated_at: Option<i64>,
-    pub idle_expires_at: i64,
-    pub absolute_expires_at: i64,
-    /// "Keep me signed in": longer timeouts and a cookie with `Max-Age`.
-    pub persistent: bool,
-    pub user_agent: String,
-    /// Coarse client address (see [`coarse_ip`]).
-    pub ip: String,
-    /// The session's public name (32 hex digits, random): what the account page uses to
-    /// end one session. Not the token, not derived from it.
-    pub handle: String,
-}
-
-/// What the client told us about itself when the session was created.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientMeta {
-    pub user_agent: String,
-    pub ip: String,
-}
-
-/// The outcome of looking a token up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    Live(Session),
-    /// No row has this token (never issued, rotated away, logged out, or collected).
-    Unknown,
-    /// The row existed but had timed out; it has now been deleted.
-    Expired,
-}
+use crate::write::{session_write, Written};
 
 /// Database or randomness failure. Never shown to clients.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("session store database error: {0}")]
+    #[error("session store database error")]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Random(#[from] RandomError),
     /// The task carrying a change could not finish (the runtime is shutting down).
-    #[error("session change task failed: {0}")]
-    Task(String),
-}
-
-const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
-                       absolute_expires_at, persistent, user_agent, ip, handle";
-/// The same, for a query that joins `sessions s` with `users u`.
-const S_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, \
-                         s.idle_expires_at, s.absolute_expires_at, s.persistent, s.user_agent, \
-                         s.ip, s.handle";
-
-/// The query for the session row whose `column` is `$1`, unless it was signed in before
-/// its user's last password change: such a session is dead, whatever else happened to it.
-fn live_row(column: &str) -> String {
-    format!(
-        "SELECT {S_COLUMNS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
-          WHERE {column} = $1
-            AND (s.authenticated_at IS NULL OR s.authenticated_at >= u.password_changed_at)"
-    )
+    #[error("session change task failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// Sessions in the database (SQLite or PostgreSQL, one query text for both), with an
-/// in-memory copy of the recently used ones (see [`crate::cache`]). Cheap to clone
-/// (shared handles).
+/// in-memory copy of the recently used ones. Cheap to clone (shared handles).
 #[derive(Debug, Clone)]
 pub struct SessionStore {
-    db: Db,
+    rows: Rows,
     clock: Arc<dyn Clock>,
     config: Arc<SessionConfig>,
     cache: Arc<SessionCache>,
-    /// Every change, after it committed (see `crate::changes`).
-    changes: broadcast::Sender<Change>,
-    /// Every event, after it committed (see `crate::events`).
-    events: broadcast::Sender<Event>,
+    announcer: Announcer,
     /// Set when the store is closed: background tasks end.
     closed: Arc<watch::Sender<bool>>,
-}
-
-/// A change of sessions: drops the cached copies `$change` makes stale, runs `$body`
-/// (with `$tx` the open write transaction; it evaluates to `(value, Option<Event>)`) and
-/// the announcement in one commit, then drops the copies again and publishes the event.
-/// Evaluates to the value. Used inside [`SessionStore::detached`], so all of it happens
-/// even if the request that asked for it is dropped.
-macro_rules! announced {
-    ($store:expr, $change:expr, |$tx:ident| $body:expr) => {{
-        let change = $change;
-        $store.apply(change);
-        let (value, event) = on!($store.db.writer(), |p| {
-            let mut $tx = p.begin().await?;
-            let (value, event): (_, Option<Event>) = $body;
-            notify_in!($store, $tx, change);
-            $tx.commit().await?;
-            Ok::<_, StoreError>((value, event))
-        })?;
-        $store.changed(change);
-        if let Some(event) = event {
-            $store.emitted(event);
-        }
-        value
-    }};
-}
-
-/// Records `$event` inside the transaction `$tx`: a row in the user's security log if
-/// its kind is logged, and on PostgreSQL its announcement (delivered at commit).
-/// Evaluates to the event; [`SessionStore::emitted`] must follow the commit.
-///
-/// The log row's device and network come from the event's session row (which must
-/// still exist), or from the `(user agent, ip)` given after `from` (a row just deleted).
-/// On SQLite the transaction must have written before (its first statement a write):
-/// a transaction that has only read cannot wait for the write lock, it fails at once.
-macro_rules! record {
-    (@announce $store:expr, $tx:expr, $event:expr) => {{
-        let event: Event = $event;
-        if $store.db.backend() == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::events::CHANNEL)
-                .bind(event.payload())
-                .execute(&mut *$tx)
-                .await?;
-        }
-        event
-    }};
-    ($store:expr, $tx:expr, $event:expr) => {{
-        let event: Event = $event;
-        if let (true, Some(session)) = (event.kind.is_logged(), event.session) {
-            sqlx::query(
-                "INSERT INTO security_events (user_id, kind, at, last_at, user_agent, network)
-                 SELECT user_id, $1, $2, $2, user_agent, ip FROM sessions
-                  WHERE id = $3 AND user_id IS NOT NULL",
-            )
-            .bind(event.kind.name())
-            .bind($store.now())
-            .bind(session)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        record!(@announce $store, $tx, event)
-    }};
-    ($store:expr, $tx:expr, $event:expr, from $device:expr) => {{
-        let event: Event = $event;
-        let (user_agent, ip): (&str, &str) = $device;
-        if let (true, Some(user)) = (event.kind.is_logged(), event.user) {
-            sqlx::query(
-                "INSERT INTO security_events (user_id, kind, at, last_at, user_agent, network)
-                 VALUES ($1, $2, $3, $3, $4, $5)",
-            )
-            .bind(user)
-            .bind(event.kind.name())
-            .bind($store.now())
-            .bind(user_agent)
-            .bind(ip)
-            .execute(&mut *$tx)
-            .await?;
-        }
-        record!(@announce $store, $tx, event)
-    }};
-}
-
-/// Announces `$change` on PostgreSQL inside the transaction `$tx` (delivered at commit);
-/// nothing on SQLite, whose one process hears of it through the in-process broadcast.
-macro_rules! notify_in {
-    ($store:expr, $tx:expr, $change:expr) => {
-        if $store.db.backend() == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind($change.payload())
-                .execute(&mut *$tx)
-                .await?;
-        }
-    };
 }
 
 impl SessionStore {
@@ -199,65 +50,38 @@ impl SessionStore {
     pub fn new(db: Db, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
         let cache = SessionCache::new(config.cache_capacity, config.touch_every());
         // On PostgreSQL other processes change sessions too: copies are served only once
-        // this process's listener hears of their changes (`crate::changes`).
+        // this process's listener hears of their changes (`crate::listener`).
         cache.set_enabled(db.backend() == Backend::Sqlite && config.cache_capacity > 0);
         SessionStore {
-            db,
+            announcer: Announcer::new(db.clone()),
+            rows: Rows::new(db),
             clock,
             config: Arc::new(config),
             cache: Arc::new(cache),
-            changes: broadcast::channel(1024).0,
-            events: broadcast::channel(4096).0,
             closed: Arc::new(watch::channel(false).0),
         }
     }
 
     /// Every change made through this store, after it committed.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
+        self.announcer.changes()
     }
 
     /// Every event (see [`crate::events`]) after it committed, from this process and, on
     /// PostgreSQL, from every other process on the database.
     pub fn events(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        self.announcer.events()
     }
 
     /// Publishes an event of the shop (a cart changed, an order placed) that the caller
-    /// has committed. Runs in a task of its own, so it is sent even if the caller's
-    /// request is dropped right after; a failure is logged (pages then catch up at their
-    /// next request or reconnect).
+    /// has committed (see [`Announcer::publish`]).
     pub fn publish(&self, event: Event) {
-        match &self.db {
-            Db::Sqlite { .. } => self.emit_local(event),
-            Db::Postgres(pool) => {
-                let pool = pool.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(crate::events::CHANNEL)
-                        .bind(event.payload())
-                        .execute(&pool)
-                        .await
-                    {
-                        tracing::warn!(error = %e, kind = event.kind.name(), "event not announced");
-                    }
-                });
-            }
-        }
+        self.announcer.publish(event);
     }
 
-    /// Hands an event to this process's receivers.
+    /// Hands an event to this process's receivers only (the listener's use).
     pub(crate) fn emit_local(&self, event: Event) {
-        let _ = self.events.send(event);
-    }
-
-    /// After a transaction with [`record!`] committed: on SQLite the event goes to the
-    /// receivers now; on PostgreSQL the listener passes it on when the `NOTIFY` arrives
-    /// (so every process, this one included, hears it the same way, exactly once).
-    fn emitted(&self, event: Event) {
-        if self.db.backend() == Backend::Sqlite {
-            self.emit_local(event);
-        }
+        self.announcer.emit_local(event);
     }
 
     /// Becomes true when the store is closed.
@@ -292,21 +116,28 @@ impl SessionStore {
     }
 
     /// Runs a change of shared state to its end even if the caller's future is dropped
-    /// (the client hung up, the request was cancelled at an `.await`): the write, the
-    /// announcement and dropping the cached copies happen together or the caller gets an
-    /// error, never "written but still cached".
-    async fn detached<T: Send + 'static>(
+    /// (see [`crate::write`]).
+    pub(crate) async fn detached<T: Send + 'static>(
         work: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
     ) -> Result<T, StoreError> {
-        tokio::spawn(work)
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::spawn(work).await?
     }
 
-    /// After a change committed: drop the copies it made stale, tell this process.
-    fn changed(&self, change: Change) {
-        self.apply(change);
-        let _ = self.changes.send(change);
+    /// Step 1 of the write protocol: drop the copies the coming change makes stale.
+    pub(crate) fn drop_stale(&self, stale: Option<Change>) {
+        if let Some(change) = stale {
+            self.apply(change);
+        }
+    }
+
+    /// Step 4 of the write protocol, after the commit.
+    pub(crate) fn finish<T>(&self, stale: Option<Change>, written: Written<T>) -> T {
+        if written.changed {
+            self.drop_stale(stale);
+            self.announcer
+                .committed(stale, written.event.map(|(event, _)| event));
+        }
+        written.value
     }
 
     /// The policy in force.
@@ -321,7 +152,7 @@ impl SessionStore {
 
     /// The database, for callers that keep data hanging off sessions.
     pub fn db(&self) -> &Db {
-        &self.db
+        self.rows.db()
     }
 
     /// Creates a session (a guest one when `user_id` is `None`) and returns its token.
@@ -334,43 +165,33 @@ impl SessionStore {
         let token = SessionToken::generate()?;
         let handle = crate::token::random_hex::<16>()?;
         let now = self.now();
-        let (idle, abs) = self.config.timeouts(persistent);
-        let (session, event) = on!(self.db.writer(), |p| {
-            let mut tx = p.begin().await?;
-            let session = sqlx::query_as::<_, Session>(&format!(
-                "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
-                                       authenticated_at, idle_expires_at, absolute_expires_at,
-                                       persistent, user_agent, ip, handle)
-                 VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)
-                 RETURNING {COLUMNS}"
-            ))
-            .bind(&token.hash().0[..])
-            .bind(user_id)
-            .bind(now)
-            .bind(user_id.map(|_| now))
-            .bind((now + idle).min(now + abs))
-            .bind(now + abs)
-            .bind(persistent)
-            .bind(truncate(&meta.user_agent, 256))
-            .bind(truncate(&meta.ip, 64))
-            .bind(&handle)
-            .fetch_one(&mut *tx)
-            .await?;
-            // Signed in from the start: a new device.
-            let event = match user_id {
-                Some(user) => Some(record!(
-                    self,
-                    tx,
-                    Event::new(EventKind::SignedIn, Some(user), Some(session.id))
-                )),
-                None => None,
+        let deadlines = expiry::deadlines(&self.config, persistent, now);
+        let user_agent = truncate(&meta.user_agent, 256).to_string();
+        let ip = truncate(&meta.ip, 64).to_string();
+        let hash = token.hash().0;
+        let session = session_write!(self, None, tx => {
+            let session = tx
+                .insert(NewRow {
+                    token_hash: &hash,
+                    user_id,
+                    now,
+                    deadlines,
+                    persistent,
+                    user_agent: &user_agent,
+                    ip: &ip,
+                    handle: &handle,
+                })
+                .await?;
+            let written = match user_id {
+                // Signed in from the start: a new device.
+                Some(user) => Written::changed(session.clone()).with(
+                    Event::new(EventKind::SignedIn, Some(user), Some(session.id)),
+                    Device::Given(user_agent.clone(), ip.clone()),
+                ),
+                None => Written::changed(session),
             };
-            tx.commit().await?;
-            Ok::<_, StoreError>((session, event))
+            Ok(written)
         })?;
-        if let Some(event) = event {
-            self.emitted(event);
-        }
         Ok((token, session))
     }
 
@@ -385,13 +206,7 @@ impl SessionStore {
             Some(session) => (session, None),
             None => {
                 let epoch = self.cache.epoch();
-                let row = on!(self.db.reader(), |p| {
-                    sqlx::query_as::<_, Session>(&live_row("s.token_hash"))
-                        .bind(&hash[..])
-                        .fetch_optional(p)
-                        .await
-                })?;
-                let Some(session) = row else {
+                let Some(session) = self.rows.by_token_hash(&hash).await? else {
                     return Ok(Lookup::Unknown);
                 };
                 (session, Some(epoch))
@@ -409,35 +224,21 @@ impl SessionStore {
 
     /// Whether `session` has passed its idle or absolute deadline.
     pub fn is_expired(&self, session: &Session) -> bool {
-        let now = self.now();
-        now >= session.idle_expires_at || now >= session.absolute_expires_at
+        session.is_expired_at(self.now())
     }
 
-    /// Slides the idle deadline if the last write is older than `touch_interval`, so a busy
-    /// session costs one write a minute, not one per request. Never moves the absolute
-    /// deadline and never revives a deleted row. Returns the session as now stored.
+    /// Slides the idle deadline if the last write is older than the touch interval (see
+    /// [`crate::expiry`]). Never moves the absolute deadline and never revives a deleted
+    /// row. Returns the session as now stored. Not announced: a touch ends nothing, and
+    /// a copy elsewhere is at worst a touch interval old.
     pub async fn touch(&self, session: &Session) -> Result<Option<Session>, StoreError> {
         let now = self.now();
-        if now - session.last_seen_at < self.config.touch_every() {
+        if !expiry::touch_due(&self.config, session, now) {
             return Ok(Some(session.clone()));
         }
         let (idle, _) = self.config.timeouts(session.persistent);
         let epoch = self.cache.epoch();
-        let updated = on!(self.db.writer(), |p| {
-            sqlx::query_as::<_, Session>(&format!(
-                "UPDATE sessions
-                    SET last_seen_at = $1,
-                        idle_expires_at = CASE WHEN $1 + $2 < absolute_expires_at
-                                               THEN $1 + $2 ELSE absolute_expires_at END
-                  WHERE id = $3 AND idle_expires_at > $1 AND absolute_expires_at > $1
-              RETURNING {COLUMNS}"
-            ))
-            .bind(now)
-            .bind(idle)
-            .bind(session.id)
-            .fetch_optional(p)
-            .await
-        })?;
+        let updated = self.rows.touch(session.id, now, idle).await?;
         match &updated {
             Some(s) => self.cache.update_if_current(epoch, s, now),
             None => self.cache.forget(session.id),
@@ -449,20 +250,12 @@ impl SessionStore {
     /// row is gone (for example, logged out by a concurrent request).
     pub async fn rotate(&self, id: SessionId) -> Result<Option<SessionToken>, StoreError> {
         let token = SessionToken::generate()?;
-        let this = self.clone();
-        Self::detached(async move {
-            let n = announced!(this, Change::Session(id), |tx| {
-                let n = sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
-                    .bind(&token.hash().0[..])
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                (n, None)
-            });
-            Ok((n == 1).then_some(token))
+        session_write!(self, Some(Change::Session(id)), tx => {
+            Ok(match tx.set_token(id, &token.hash().0).await? {
+                1 => Written::changed(Some(token)),
+                _ => Written::nothing(None),
+            })
         })
-        .await
     }
 
     /// Signs `user_id` in on an existing session row: new token, `authenticated_at` now,
@@ -476,39 +269,17 @@ impl SessionStore {
     ) -> Result<Option<(SessionToken, Session)>, StoreError> {
         let token = SessionToken::generate()?;
         let now = self.now();
-        let (idle, abs) = self.config.timeouts(persistent);
-        let this = self.clone();
-        Self::detached(async move {
-            let session = announced!(this, Change::Session(id), |tx| {
-                let session = sqlx::query_as::<_, Session>(&format!(
-                    "UPDATE sessions
-                        SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
-                            persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
-                      WHERE id = $7
-                  RETURNING {COLUMNS}"
-                ))
-                .bind(&token.hash().0[..])
-                .bind(user_id)
-                .bind(now)
-                .bind(persistent)
-                .bind((now + idle).min(now + abs))
-                .bind(now + abs)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let event = match &session {
-                    Some(_) => Some(record!(
-                        this,
-                        tx,
-                        Event::new(EventKind::SignedIn, Some(user_id), Some(id))
-                    )),
-                    None => None,
-                };
-                (session, event)
-            });
-            Ok(session.map(|s| (token, s)))
+        let deadlines = expiry::deadlines(&self.config, persistent, now);
+        session_write!(self, Some(Change::Session(id)), tx => {
+            let hash = token.hash().0;
+            let Some(session) = tx.sign_in(id, &hash, user_id, now, persistent, deadlines).await?
+            else {
+                return Ok(Written::nothing(None));
+            };
+            let device = Device::Given(session.user_agent.clone(), session.ip.clone());
+            let event = Event::new(EventKind::SignedIn, Some(user_id), Some(id));
+            Ok(Written::changed(Some((token, session))).with(event, device))
         })
-        .await
     }
 
     /// Changes `user_id`'s password, in one transaction: the new hash (only if the stored
@@ -525,60 +296,16 @@ impl SessionStore {
     ) -> Result<Option<SessionToken>, StoreError> {
         let token = SessionToken::generate()?;
         let now = self.now();
-        let this = self.clone();
-        Self::detached(async move {
-            let change = Change::User(user_id);
-            this.apply(change);
-            let done = on!(this.db.writer(), |p| async {
-                let mut tx = p.begin().await?;
-                let changed = sqlx::query(
-                    "UPDATE users SET password_hash = $1, password_changed_at = $2
-                      WHERE id = $3 AND password_hash = $4",
-                )
-                .bind(&new_hash)
-                .bind(now)
-                .bind(user_id)
-                .bind(&old_hash)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                let kept = sqlx::query(
-                    "UPDATE sessions SET token_hash = $1, authenticated_at = $2
-                      WHERE id = $3 AND user_id = $4",
-                )
-                .bind(&token.hash().0[..])
-                .bind(now)
-                .bind(keep)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed != 1 || kept != 1 {
-                    tx.rollback().await?;
-                    return Ok::<_, StoreError>(None);
-                }
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-                    .bind(user_id)
-                    .bind(keep)
-                    .execute(&mut *tx)
-                    .await?;
-                notify_in!(this, tx, change);
-                let event = record!(
-                    this,
-                    tx,
-                    Event::new(EventKind::PasswordChanged, Some(user_id), Some(keep))
-                );
-                tx.commit().await?;
-                Ok(Some(event))
+        session_write!(self, Some(Change::User(user_id)), tx => {
+            let changed = tx.set_password(user_id, &old_hash, &new_hash, now).await?;
+            let kept = tx.reauthenticate(keep, user_id, &token.hash().0, now).await?;
+            if changed != 1 || kept != 1 {
+                return Ok(Written::nothing(None));
             }
-            .await)?;
-            this.changed(change);
-            if let Some(event) = done {
-                this.emitted(event);
-            }
-            Ok(done.is_some().then_some(token))
+            tx.delete_others(user_id, Some(keep)).await?;
+            let event = Event::new(EventKind::PasswordChanged, Some(user_id), Some(keep));
+            Ok(Written::changed(Some(token)).with(event, Device::Of(keep)))
         })
-        .await
     }
 
     /// Deletes one session: it signed out. Returns whether it existed.
@@ -588,26 +315,13 @@ impl SessionStore {
 
     /// Deletes one session, publishing `why` it ended (signed out, or expired).
     async fn end(&self, id: SessionId, why: EventKind) -> Result<bool, StoreError> {
-        let this = self.clone();
-        Self::detached(async move {
-            let ended = announced!(this, Change::Session(id), |tx| {
-                let gone: Option<(Option<i64>, String, String)> = sqlx::query_as(
-                    "DELETE FROM sessions WHERE id = $1 RETURNING user_id, user_agent, ip",
-                )
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                match gone {
-                    Some((user, user_agent, ip)) => {
-                        let event = Event::new(why, user, Some(id));
-                        (true, Some(record!(this, tx, event, from(&user_agent, &ip))))
-                    }
-                    None => (false, None),
-                }
-            });
-            Ok(ended)
+        session_write!(self, Some(Change::Session(id)), tx => {
+            Ok(match tx.delete(id).await? {
+                Some((user, user_agent, ip)) => Written::changed(true)
+                    .with(Event::new(why, user, Some(id)), Device::Given(user_agent, ip)),
+                None => Written::nothing(false),
+            })
         })
-        .await
     }
 
     /// Deletes every session of `user_id` except `keep`. Returns how many went.
@@ -616,31 +330,16 @@ impl SessionStore {
         user_id: i64,
         keep: Option<SessionId>,
     ) -> Result<u64, StoreError> {
-        let this = self.clone();
-        Self::detached(async move {
-            // Every copy of the user's sessions goes (the kept one is simply read again).
-            let n = announced!(this, Change::User(user_id), |tx| {
-                let n = sqlx::query(
-                    "DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
-                )
-                .bind(user_id)
-                .bind(keep)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                let event = match n {
-                    0 => None,
-                    _ => Some(record!(
-                        this,
-                        tx,
-                        Event::new(EventKind::RevokedOthers, Some(user_id), keep)
-                    )),
-                };
-                (n, event)
-            });
-            Ok(n)
+        // Every copy of the user's sessions goes (the kept one is simply read again).
+        session_write!(self, Some(Change::User(user_id)), tx => {
+            Ok(match tx.delete_others(user_id, keep).await? {
+                0 => Written::nothing(0),
+                n => Written::changed(n).with(
+                    Event::new(EventKind::RevokedOthers, Some(user_id), keep),
+                    keep.map_or(Device::Unknown, Device::Of),
+                ),
+            })
         })
-        .await
     }
 
     /// Deletes the session of `user_id` with this handle. Returns it if it existed; a
@@ -650,181 +349,48 @@ impl SessionStore {
         user_id: i64,
         handle: &str,
     ) -> Result<Option<SessionId>, StoreError> {
-        // Handles are 32 lowercase hex digits; anything else names no session (and never
-        // reaches the database: PostgreSQL refuses text with NUL bytes, for one).
-        if handle.len() != 32
-            || !handle
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        if !is_handle(handle) {
             return Ok(None);
         }
+        // A row's handle never changes: the id read here names the same row at the
+        // delete, which finds nothing if the row went in the meantime.
+        let Some(id) = self.rows.id_of_handle(user_id, handle).await? else {
+            return Ok(None);
+        };
         let handle = handle.to_string();
-        let this = self.clone();
-        Self::detached(async move {
-            {
-                let handle = handle.clone();
-                this.cache
-                    .forget_where(move |s| s.user_id == Some(user_id) && s.handle == handle);
-            }
-            let ended: Option<(SessionId, Event)> = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                let gone: Option<(SessionId, String, String)> = sqlx::query_as(
-                    "DELETE FROM sessions WHERE user_id = $1 AND handle = $2
-                     RETURNING id, user_agent, ip",
-                )
-                .bind(user_id)
-                .bind(&handle)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((id, user_agent, ip)) = gone else {
-                    return Ok(None);
-                };
+        session_write!(self, Some(Change::Session(id)), tx => {
+            Ok(match tx.delete_owned(id, user_id, &handle).await? {
                 // Logged with the ended session's device and network.
-                let event = record!(
-                    this,
-                    tx,
+                Some((user_agent, ip)) => Written::changed(Some(id)).with(
                     Event::new(EventKind::Revoked, Some(user_id), Some(id)),
-                    from(&user_agent, &ip)
-                );
-                notify_in!(this, tx, Change::Session(id));
-                tx.commit().await?;
-                Ok::<_, StoreError>(Some((id, event)))
-            })?;
-            let Some((id, event)) = ended else {
-                return Ok(None);
-            };
-            this.changed(Change::Session(id));
-            this.emitted(event);
-            Ok(Some(id))
+                    Device::Given(user_agent, ip),
+                ),
+                None => Written::nothing(None),
+            })
         })
-        .await
     }
 
     /// The live sessions of `user_id`, most recently used first.
     pub async fn user_sessions(&self, user_id: i64) -> Result<Vec<Session>, StoreError> {
-        let now = self.now();
-        Ok(on!(self.db.reader(), |p| {
-            sqlx::query_as::<_, Session>(&format!(
-                "SELECT {COLUMNS} FROM sessions
-                  WHERE user_id = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2
-                  ORDER BY last_seen_at DESC, id DESC"
-            ))
-            .bind(user_id)
-            .bind(now)
-            .fetch_all(p)
-            .await
-        })?)
-    }
-
-    /// Counts a refused sign-in as `user_id` from `network` (the coarse address) in the
-    /// user's security log: one row per network and day, its count going up, never one
-    /// row per guess. Published so the user's open account page can show it.
-    pub async fn sign_in_refused(&self, user_id: i64, network: &str) -> Result<(), StoreError> {
-        let now = self.now();
-        let network = truncate(network, 64).to_string();
-        let this = self.clone();
-        Self::detached(async move {
-            let event = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                sqlx::query(
-                    "INSERT INTO security_events (user_id, kind, at, last_at, network, bucket)
-                     VALUES ($1, $2, $3, $3, $4, $5)
-                     ON CONFLICT (user_id, kind, network, bucket)
-                     DO UPDATE SET count = security_events.count + 1, last_at = $3",
-                )
-                .bind(user_id)
-                .bind(EventKind::SignInRefused.name())
-                .bind(now)
-                .bind(&network)
-                .bind(now.div_euclid(86_400))
-                .execute(&mut *tx)
-                .await?;
-                let event = record!(
-                    this,
-                    tx,
-                    Event::new(EventKind::SignInRefused, Some(user_id), None)
-                );
-                tx.commit().await?;
-                Ok::<_, StoreError>(event)
-            })?;
-            this.emitted(event);
-            Ok(())
-        })
-        .await
-    }
-
-    /// The security log of `user_id` since `since` (unix seconds), newest first, at
-    /// most `limit` rows.
-    pub async fn security_log(
-        &self,
-        user_id: i64,
-        since: i64,
-        limit: i64,
-    ) -> Result<Vec<LogEntry>, StoreError> {
-        Ok(on!(self.db.reader(), |p| {
-            sqlx::query_as::<_, LogEntry>(
-                "SELECT kind, at, last_at, count, user_agent, network FROM security_events
-                  WHERE user_id = $1 AND last_at >= $2
-                  ORDER BY last_at DESC, id DESC
-                  LIMIT $3",
-            )
-            .bind(user_id)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await
-        })?)
-    }
-
-    /// Deletes security log rows last touched before `before`. Returns how many went.
-    pub async fn prune_security_log(&self, before: i64) -> Result<u64, StoreError> {
-        Ok(on!(self.db.writer(), |p| {
-            sqlx::query("DELETE FROM security_events WHERE last_at < $1")
-                .bind(before)
-                .execute(p)
-                .await
-                .map(|done| done.rows_affected())
-        })?)
+        Ok(self.rows.of_user(user_id, self.now()).await?)
     }
 
     /// The session with this id, if it is live (not expired, not signed in before its
     /// user's last password change), read from the database, never from memory.
     pub async fn live_by_id(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        let row = on!(self.db.reader(), |p| {
-            sqlx::query_as::<_, Session>(&live_row("s.id"))
-                .bind(id)
-                .fetch_optional(p)
-                .await
-        })?;
+        let row = self.rows.by_id(id).await?;
         Ok(row.filter(|s| !self.is_expired(s)))
     }
 
     /// Deletes every expired session. Returns how many rows went.
     pub async fn delete_expired(&self) -> Result<u64, StoreError> {
         let now = self.now();
-        let this = self.clone();
-        Self::detached(async move {
-            this.apply(Change::Expired);
-            let n = on!(this.db.writer(), |p| {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query(
-                    "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
-                )
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n > 0 {
-                    notify_in!(this, tx, Change::Expired);
-                }
-                tx.commit().await?;
-                Ok::<_, StoreError>(n)
-            })?;
-            this.changed(Change::Expired);
-            Ok(n)
+        session_write!(self, Some(Change::Expired), tx => {
+            Ok(match tx.delete_expired(now).await? {
+                0 => Written::nothing(0),
+                n => Written::changed(n),
+            })
         })
-        .await
     }
 
     /// Number of sessions held in memory (for tests and metrics).
@@ -834,61 +400,6 @@ impl SessionStore {
 
     /// Number of session rows, live or not (for tests and metrics).
     pub async fn count(&self) -> Result<i64, StoreError> {
-        Ok(on!(self.db.reader(), |p| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
-                .fetch_one(p)
-                .await
-        })?)
-    }
-}
-
-/// Cuts `s` to at most `max` bytes on a character boundary.
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// The address coarsened for storage and display: IPv4 to its /24 (`203.0.113.x`),
-/// IPv6 to its /48. Enough to recognise "my home" or "my office", not a person.
-pub fn coarse_ip(addr: std::net::IpAddr) -> String {
-    match addr {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.x")
-        }
-        std::net::IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return coarse_ip(std::net::IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn truncation_respects_char_boundaries() {
-        assert_eq!(truncate("héllo", 2), "h");
-        assert_eq!(truncate("abc", 10), "abc");
-    }
-
-    #[test]
-    fn ips_are_coarsened() {
-        assert_eq!(coarse_ip("203.0.113.77".parse().unwrap()), "203.0.113.x");
-        assert_eq!(
-            coarse_ip("2001:db8:abcd:12::1".parse().unwrap()),
-            "2001:db8:abcd::/48"
-        );
-        assert_eq!(coarse_ip("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.x");
+        Ok(self.rows.count().await?)
     }
 }

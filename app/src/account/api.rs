@@ -42,7 +42,7 @@ pub async fn security_log() -> Result<Vec<SecurityEntry>, AppError> {
         let (session, user) = crate::session::signed_in()?;
         let store = session.store();
         let since = store.now() - store.config().security_log_retention.as_secs() as i64;
-        let rows = store.security_log(user, since, SECURITY_LOG_ROWS).await?;
+        let rows = super::log::read(store.db(), user, since, SECURITY_LOG_ROWS).await?;
         Ok(rows.into_iter().map(describe_entry).collect())
     }
     .await;
@@ -51,8 +51,8 @@ pub async fn security_log() -> Result<Vec<SecurityEntry>, AppError> {
 
 /// A log row in words.
 #[cfg(feature = "ssr")]
-fn describe_entry(row: sessions::LogEntry) -> SecurityEntry {
-    let device = if row.kind == "sign_in_refused" {
+fn describe_entry(row: super::log::LogEntry) -> SecurityEntry {
+    let device = if row.kind == LogKind::SignInRefused {
         String::new()
     } else {
         super::device::describe(&row.user_agent)
@@ -62,15 +62,14 @@ fn describe_entry(row: sessions::LogEntry) -> SecurityEntry {
     } else {
         row.network.clone()
     };
-    let text = match row.kind.as_str() {
-        "signed_in" => format!("Signed in on {device}"),
-        "signed_out" => format!("Signed out on {device}"),
-        "revoked" => format!("Signed out {device} from another session"),
-        "revoked_others" => format!("Signed out everywhere else, from {device}"),
-        "password_changed" => format!("Password changed on {device}"),
-        "sign_in_refused" if row.count == 1 => format!("1 refused sign-in from {network}"),
-        "sign_in_refused" => format!("{} refused sign-ins from {network}", row.count),
-        other => other.replace('_', " "),
+    let text = match row.kind {
+        LogKind::SignedIn => format!("Signed in on {device}"),
+        LogKind::SignedOut => format!("Signed out on {device}"),
+        LogKind::Revoked => format!("Signed out {device} from another session"),
+        LogKind::RevokedOthers => format!("Signed out everywhere else, from {device}"),
+        LogKind::PasswordChanged => format!("Password changed on {device}"),
+        LogKind::SignInRefused if row.count == 1 => format!("1 refused sign-in from {network}"),
+        LogKind::SignInRefused => format!("{} refused sign-ins from {network}", row.count),
     };
     SecurityEntry {
         kind: row.kind,
@@ -129,20 +128,11 @@ pub async fn change_password(
     new_password: String,
     new_password_confirm: String,
 ) -> Result<(), AppError> {
-    use crate::auth::server::ChangeError;
-    use crate::auth::validate::FormError;
     if crate::session::session()?.user_id().is_none() {
         return Err(AppError::Unauthorized);
     }
     let outcome =
         crate::auth::server::change_password(current_password, new_password, new_password_confirm)
-            .await
-            .map_err(|e| match e {
-                ChangeError::WrongCurrent => FormError::CurrentPassword,
-                ChangeError::SameAsBefore => FormError::SamePassword,
-                ChangeError::Form(f) => f,
-                ChangeError::TooMany(wait) => FormError::TooMany(wait),
-                ChangeError::Internal => FormError::Internal,
-            });
+            .await;
     crate::forms::finish(outcome, "/account?changed=1", "/account", &[])
 }

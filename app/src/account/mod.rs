@@ -1,8 +1,10 @@
 //! The account page's data: the user's sessions (list, end one, end the others) and the
-//! password change.
+//! password change, and the security log.
 
 mod api;
 pub mod device;
+#[cfg(feature = "ssr")]
+pub mod log;
 mod model;
 
 pub use api::*;

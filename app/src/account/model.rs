@@ -19,9 +19,8 @@ pub struct SessionInfo {
 /// One row of the account's security log, as its owner sees it (newest first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityEntry {
-    /// What happened: `signed_in`, `signed_out`, `revoked`, `revoked_others`,
-    /// `password_changed` or `sign_in_refused`.
-    pub kind: String,
+    /// What happened.
+    pub kind: LogKind,
     /// The same in words: "Signed in on Firefox on Linux", "3 refused sign-ins from
     /// 203.0.113.x".
     pub text: String,
@@ -35,4 +34,52 @@ pub struct SecurityEntry {
     pub at: i64,
     /// How many times (more than 1 only for refused sign-ins).
     pub count: i64,
+}
+
+/// The kinds of event the security log keeps (`sessions::EventKind::is_logged`; the
+/// server maps every event kind exhaustively, and a test checks the two agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    SignedIn,
+    SignedOut,
+    Revoked,
+    RevokedOthers,
+    PasswordChanged,
+    SignInRefused,
+}
+
+impl LogKind {
+    /// The name on the wire and in the page's `data-kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogKind::SignedIn => "signed_in",
+            LogKind::SignedOut => "signed_out",
+            LogKind::Revoked => "revoked",
+            LogKind::RevokedOthers => "revoked_others",
+            LogKind::PasswordChanged => "password_changed",
+            LogKind::SignInRefused => "sign_in_refused",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_kinds_travel_by_their_names() {
+        for kind in [
+            LogKind::SignedIn,
+            LogKind::SignedOut,
+            LogKind::Revoked,
+            LogKind::RevokedOthers,
+            LogKind::PasswordChanged,
+            LogKind::SignInRefused,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
+            assert_eq!(serde_json::from_str::<LogKind>(&json).unwrap(), kind);
+        }
+    }
 }

@@ -75,14 +75,8 @@ pub fn warm_up() {
 pub async fn hash_password(password: Password) -> Result<String, AppError> {
     off_the_workers(move || hash_blocking(password.expose()))
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
-            AppError::Internal
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::Internal
-        })
+        .map_err(|e| AppError::internal("password hashing task failed", e))?
+        .map_err(|e| AppError::internal("password hashing failed", e.to_string()))
 }
 
 /// Whether a stored hash was made with other settings than today's (another algorithm,
@@ -108,14 +102,8 @@ pub fn needs_rehash(stored: &str) -> bool {
 pub async fn rehash(password: String) -> Result<String, AppError> {
     off_the_workers(move || hash_blocking(&password))
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
-            AppError::Internal
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::Internal
-        })
+        .map_err(|e| AppError::internal("password hashing task failed", e))?
+        .map_err(|e| AppError::internal("password hashing failed", e.to_string()))
 }
 
 /// Checks `password` against `stored` (or, when the user does not exist, against the
@@ -126,10 +114,7 @@ pub async fn verify_password(password: String, stored: Option<String>) -> Result
         hasher().verify_password(password.as_bytes(), &hash).is_ok() && counts
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password verification task failed");
-        AppError::Internal
-    })
+    .map_err(|e| AppError::internal("password verification task failed", e))
 }
 
 /// The hash argon2 runs against, and whether a match counts: the stored hash, or the dummy

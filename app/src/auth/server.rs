@@ -27,7 +27,7 @@ pub async fn find_credentials(
     db: &Db,
     username: &Username,
 ) -> Result<Option<UserCredentials>, sqlx::Error> {
-    let row: Option<(i64, String)> = on!(db.reader(), |p| {
+    let row: Option<(i64, String)> = on!(db.reader(), p => {
         sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(username) = lower($1)")
             .bind(username.as_str())
             .fetch_optional(p)
@@ -44,7 +44,7 @@ pub async fn insert_user(
     password_hash: &str,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, created_at, password_changed_at)
              VALUES ($1, $2, $3, $3)
@@ -61,7 +61,7 @@ pub async fn insert_user(
 
 /// The stored password hash of a user.
 pub async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(p)
@@ -71,7 +71,7 @@ pub async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, s
 
 /// The display name of a user.
 pub async fn username_of(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(p)
@@ -134,16 +134,11 @@ pub async fn ensure_user(
     Ok(insert_user(db, &username, &hash, now).await?.is_some())
 }
 
-fn internal(e: impl Into<AppError>) -> FormError {
-    let _: AppError = e.into(); // logged by the From impl
-    FormError::Internal
-}
-
 /// Checks the credentials and, if they are right, signs the current session in (rotating
 /// its token). Unknown user and wrong password take the same path through argon2 and
 /// come back as the same `FormError::Credentials`.
 pub async fn sign_in(username: &str, password: String, remember: bool) -> Result<(), FormError> {
-    let state = crate::state::app_state().map_err(internal)?;
+    let state = crate::state::app_state()?;
     let now = state.sessions.now();
     let parsed = Username::parse(username).ok();
     // Names that cannot exist get no account key (nothing to protect, and the map stays
@@ -154,7 +149,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     if let Some(account) = &account {
         keys.push((account.as_str(), throttle::ACCOUNT_LIMIT));
     }
-    if let Err(wait) = state.throttle.attempt(&keys, now).await.map_err(internal)? {
+    if let Err(wait) = state.throttle.attempt(&keys, now).await? {
         tracing::info!(retry_after_secs = wait, "sign-in throttled");
         if let Some(u) = &parsed {
             if let Ok(Some(user)) = find_credentials(&state.db, u).await {
@@ -164,7 +159,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
         return Err(FormError::TooMany(wait));
     }
     let user = match &parsed {
-        Some(u) => find_credentials(&state.db, u).await.map_err(internal)?,
+        Some(u) => find_credentials(&state.db, u).await?,
         None => None,
     };
     let (user_id, stored) = match user {
@@ -173,9 +168,7 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     };
     let outdated = stored.as_deref().is_some_and(needs_rehash);
     let kept = outdated.then(|| password.clone());
-    let ok = verify_password(password, stored.clone())
-        .await
-        .map_err(internal)?;
+    let ok = verify_password(password, stored.clone()).await?;
     let (true, Some(id), Some(stored)) = (ok, user_id, stored) else {
         tracing::info!("failed sign-in"); // already counted by `attempt`
         if let Some(id) = user_id {
@@ -186,29 +179,26 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
     state
         .throttle
         .succeeded(account.as_deref(), &network, throttle::NETWORK_LIMIT)
-        .await
-        .map_err(internal)?;
+        .await?;
     let verified = match kept {
         Some(password) => upgrade_hash(&state.db, id, &stored, password).await,
         None => stored,
     };
-    let session = crate::session::session().map_err(internal)?;
-    let sid = session.login(id, remember).await.map_err(internal)?;
+    let session = crate::session::session()?;
+    let sid = session.login(id, remember).await?;
     // A password change that landed while this sign-in was being checked must win: if
     // the hash is no longer the one verified, the new session goes again. (If the change
     // lands after this check, it ends this session with all the others.)
-    let now_stored = password_hash_of(&state.db, id).await.map_err(internal)?;
+    let now_stored = password_hash_of(&state.db, id).await?;
     if now_stored.as_deref() != Some(verified.as_str()) {
         tracing::info!(
             user = id,
             "password changed during sign-in: session dropped"
         );
-        session.logout().await.map_err(internal)?;
+        session.logout().await?;
         return Err(FormError::Credentials);
     }
-    let merged = crate::cart::server::merge_guest_cart(&state.db, sid, id)
-        .await
-        .map_err(internal)?;
+    let merged = crate::cart::server::merge_guest_cart(&state.db, sid, id).await?;
     if merged > 0 {
         // The guest's lines joined the user's cart, which their other devices show too.
         state
@@ -222,11 +212,15 @@ pub async fn sign_in(username: &str, password: String, remember: bool) -> Result
 /// answer must take as long whether or not the name exists (and whether or not that
 /// write is slow), or its timing would tell which names do.
 fn log_refused(state: &crate::state::AppState, user_id: i64) {
-    let store = state.sessions.clone();
+    let (db, store) = (state.db.clone(), state.sessions.clone());
     let network = crate::session::client_network();
     tokio::spawn(async move {
-        if let Err(e) = store.sign_in_refused(user_id, &network).await {
-            tracing::warn!(error = %e, "refused sign-in not logged");
+        let counted = crate::account::log::count_refused(&db, &store, user_id, &network).await;
+        if let Err(e) = counted {
+            tracing::warn!(
+                error = &e as &dyn std::error::Error,
+                "refused sign-in not logged"
+            );
         }
     });
 }
@@ -242,7 +236,7 @@ pub async fn register(
         return Err(FormError::PasswordMismatch);
     }
     let password = Password::parse(password)?;
-    let state = crate::state::app_state().map_err(internal)?;
+    let state = crate::state::app_state()?;
     let now = state.sessions.now();
     // Every well-formed attempt counts, taken names included: that also limits probing
     // which names exist.
@@ -250,23 +244,19 @@ pub async fn register(
     state
         .throttle
         .register(&network, now)
-        .await
-        .map_err(internal)?
+        .await?
         .map_err(|wait| {
             tracing::info!(retry_after_secs = wait, "registration throttled");
             FormError::TooMany(wait)
         })?;
-    let hash = hash_password(password).await.map_err(internal)?;
+    let hash = hash_password(password).await?;
     let id = insert_user(&state.db, &username, &hash, now)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(FormError::UsernameTaken)?;
     tracing::info!(user = id, "account created");
-    let session = crate::session::session().map_err(internal)?;
-    let sid = session.login(id, false).await.map_err(internal)?;
-    crate::cart::server::merge_guest_cart(&state.db, sid, id)
-        .await
-        .map_err(internal)?;
+    let session = crate::session::session()?;
+    let sid = session.login(id, false).await?;
+    crate::cart::server::merge_guest_cart(&state.db, sid, id).await?;
     Ok(())
 }
 
@@ -277,7 +267,7 @@ pub async fn register(
 async fn upgrade_hash(db: &Db, user_id: i64, old: &str, password: String) -> String {
     let result = async {
         let new = rehash(password).await?;
-        let changed = on!(db.writer(), |p| {
+        let changed = on!(db.writer(), p => {
             sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3")
                 .bind(&new)
                 .bind(user_id)
@@ -295,24 +285,15 @@ async fn upgrade_hash(db: &Db, user_id: i64, old: &str, password: String) -> Str
             new
         }
         Ok(None) => old.to_string(),
-        Err(_) => {
+        Err(e) => {
             tracing::warn!(
                 user = user_id,
+                error = ?e,
                 "could not re-hash an outdated password hash"
             );
             old.to_string()
         }
     }
-}
-
-/// Why a password change was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ChangeError {
-    WrongCurrent,
-    Form(FormError),
-    SameAsBefore,
-    TooMany(u64),
-    Internal,
 }
 
 /// Changes the signed-in user's password: checks the current one (throttled like a
@@ -322,59 +303,35 @@ pub async fn change_password(
     current: String,
     new: String,
     confirm: String,
-) -> Result<(), ChangeError> {
-    let ierr = |e: AppError| {
-        let _ = e;
-        ChangeError::Internal
-    };
-    let state = crate::state::app_state().map_err(ierr)?;
-    let session = crate::session::session().map_err(ierr)?;
-    let user_id = session.user_id().ok_or(ChangeError::Internal)?;
+) -> Result<(), FormError> {
+    let state = crate::state::app_state()?;
+    let (session, user_id) = crate::session::signed_in()?;
     if new != confirm {
-        return Err(ChangeError::Form(FormError::PasswordMismatch));
+        return Err(FormError::PasswordMismatch);
     }
-    let new = Password::parse(new).map_err(ChangeError::Form)?;
+    let new = Password::parse(new)?;
     if new.expose() == current {
-        return Err(ChangeError::SameAsBefore);
+        return Err(FormError::SamePassword);
     }
     let now = state.sessions.now();
-    let name = display_name(user_id)
-        .await
-        .map_err(ierr)?
-        .ok_or(ChangeError::Internal)?;
+    let name = display_name(user_id).await?.ok_or(AppError::Unauthorized)?;
     let account = throttle::account_key(&name);
-    if let Err(wait) = state
-        .throttle
-        .attempt(&[(account.as_str(), throttle::ACCOUNT_LIMIT)], now)
-        .await
-        .map_err(|e| ierr(e.into()))?
-    {
-        return Err(ChangeError::TooMany(wait));
+    let limit = [(account.as_str(), throttle::ACCOUNT_LIMIT)];
+    if let Err(wait) = state.throttle.attempt(&limit, now).await? {
+        return Err(FormError::TooMany(wait));
     }
     let stored = password_hash_of(&state.db, user_id)
-        .await
-        .map_err(|e| ierr(e.into()))?
-        .ok_or(ChangeError::Internal)?;
-    if !verify_password(current, Some(stored.clone()))
-        .await
-        .map_err(ierr)?
-    {
-        return Err(ChangeError::WrongCurrent); // already counted by `attempt`
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if !verify_password(current, Some(stored.clone())).await? {
+        return Err(FormError::CurrentPassword); // already counted by `attempt`
     }
-    state
-        .throttle
-        .clear(&account)
-        .await
-        .map_err(|e| ierr(e.into()))?;
-    let hash = hash_password(new).await.map_err(ierr)?;
+    state.throttle.clear(&account).await?;
+    let hash = hash_password(new).await?;
     // One transaction: the new hash, every other session ended, this one rotated.
-    let changed = session
-        .change_password(stored, hash)
-        .await
-        .map_err(|e| ierr(e.into()))?;
-    if !changed {
+    if !session.change_password(stored, hash).await? {
         // Changed concurrently by another request: let the user try again.
-        return Err(ChangeError::WrongCurrent);
+        return Err(FormError::CurrentPassword);
     }
     tracing::info!(user = user_id, "password changed; the other sessions ended");
     Ok(())

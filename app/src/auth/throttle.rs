@@ -128,7 +128,7 @@ impl Throttle {
             "SELECT count, last_at, blocked_until FROM throttle_failures WHERE key = $1",
             "SELECT count, last_at, blocked_until FROM throttle_failures WHERE key = $1 FOR UPDATE",
         );
-        on!(self.db.writer(), |p| {
+        on!(self.db.writer(), p => {
             let mut tx = p.begin_with(begin).await?;
             let mut counted = Vec::with_capacity(keys.len());
             for (key, limit) in keys {
@@ -176,7 +176,7 @@ impl Throttle {
         if let Some(account) = account {
             self.clear(account).await?;
         }
-        on!(self.db.writer(), |p| {
+        on!(self.db.writer(), p => {
             sqlx::query(
                 "UPDATE throttle_failures
                     SET count = CASE WHEN count > 0 THEN count - 1 ELSE 0 END,
@@ -193,7 +193,7 @@ impl Throttle {
 
     /// Forgets the failures of `key` (after a successful sign-in to that account).
     pub async fn clear(&self, key: &str) -> Result<(), sqlx::Error> {
-        on!(self.db.writer(), |p| {
+        on!(self.db.writer(), p => {
             sqlx::query("DELETE FROM throttle_failures WHERE key = $1")
                 .bind(key)
                 .execute(p)
@@ -236,7 +236,7 @@ impl Throttle {
         secs: i64,
         now: i64,
     ) -> Result<Result<(), u64>, sqlx::Error> {
-        let counted: Option<i64> = on!(self.db.writer(), |p| {
+        let counted: Option<i64> = on!(self.db.writer(), p => {
             sqlx::query_scalar(
                 "INSERT INTO throttle_windows (key, count, started_at)
                  VALUES ($1, 1, $2)
@@ -259,7 +259,7 @@ impl Throttle {
         if counted.is_some() {
             return Ok(Ok(()));
         }
-        let started: Option<i64> = on!(self.db.writer(), |p| {
+        let started: Option<i64> = on!(self.db.writer(), p => {
             sqlx::query_scalar("SELECT started_at FROM throttle_windows WHERE key = $1")
                 .bind(key)
                 .fetch_optional(p)
@@ -271,7 +271,7 @@ impl Throttle {
 
     /// Seconds `key` must still wait (for tests and the account page).
     pub async fn wait(&self, key: &str, now: i64) -> Result<Option<u64>, sqlx::Error> {
-        let f: Option<Failures> = on!(self.db.reader(), |p| {
+        let f: Option<Failures> = on!(self.db.reader(), p => {
             sqlx::query_as(
                 "SELECT count, last_at, blocked_until FROM throttle_failures WHERE key = $1",
             )
@@ -285,7 +285,7 @@ impl Throttle {
     /// Deletes the counters that no longer matter at `now`: failures quiet for the reset
     /// period and not blocking, registration windows that are over. Returns how many.
     pub async fn prune(&self, now: i64) -> Result<u64, sqlx::Error> {
-        on!(self.db.writer(), |p| {
+        on!(self.db.writer(), p => {
             let a = sqlx::query(
                 "DELETE FROM throttle_failures WHERE last_at <= $1 AND blocked_until <= $2",
             )

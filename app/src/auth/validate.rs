@@ -10,7 +10,10 @@ pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 15..=128;
 /// Why a sign-in or registration form was refused. Each has a fixed message and a short
 /// code; a plain-form (no JavaScript) round trip carries the code in the `error` query
 /// parameter, so a crafted link can only ever show one of these messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// `Internal` carries its cause for the server's log (see `crate::error::Cause`); it is
+/// logged where the form's answer is made (`forms::finish`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormError {
     Credentials,
     UsernameLength,
@@ -24,7 +27,7 @@ pub enum FormError {
     SamePassword,
     /// Throttled: wait this many seconds.
     TooMany(u64),
-    Internal,
+    Internal(crate::error::Cause),
 }
 
 impl FormError {
@@ -40,10 +43,10 @@ impl FormError {
         FormError::CurrentPassword,
         FormError::SamePassword,
         FormError::TooMany(60),
-        FormError::Internal,
+        FormError::Internal(crate::error::Cause::none()),
     ];
 
-    pub fn code(self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             FormError::Credentials => "credentials",
             FormError::UsernameLength => "username_length",
@@ -56,7 +59,7 @@ impl FormError {
             FormError::CurrentPassword => "current_password",
             FormError::SamePassword => "same_password",
             FormError::TooMany(_) => "too_many",
-            FormError::Internal => "internal",
+            FormError::Internal(_) => "internal",
         }
     }
 
@@ -64,7 +67,27 @@ impl FormError {
         Self::ALL.into_iter().find(|e| e.code() == code)
     }
 
-    pub fn message(self) -> &'static str {
+    /// Compiles only while every variant is in [`FormError::ALL`]'s list: a new one
+    /// stops the build here until it is added there too.
+    #[allow(dead_code)]
+    const fn listed(e: &FormError) {
+        match e {
+            FormError::Credentials
+            | FormError::UsernameLength
+            | FormError::UsernameChars
+            | FormError::UsernameStart
+            | FormError::UsernameTaken
+            | FormError::PasswordShort
+            | FormError::PasswordLong
+            | FormError::PasswordMismatch
+            | FormError::CurrentPassword
+            | FormError::SamePassword
+            | FormError::TooMany(_)
+            | FormError::Internal(_) => {}
+        }
+    }
+
+    pub fn message(&self) -> &'static str {
         match self {
             // One message for unknown user and wrong password: no user enumeration.
             FormError::Credentials => "Wrong username or password.",
@@ -80,7 +103,7 @@ impl FormError {
             FormError::CurrentPassword => "Your current password is not right.",
             FormError::SamePassword => "The new password must differ from the current one.",
             FormError::TooMany(_) => "Too many attempts. Please wait a little and try again.",
-            FormError::Internal => "Something went wrong on our side. Please try again.",
+            FormError::Internal(_) => "Something went wrong on our side. Please try again.",
         }
     }
 }
@@ -210,7 +233,7 @@ mod tests {
     #[test]
     fn form_error_codes_round_trip() {
         for e in FormError::ALL {
-            assert_eq!(FormError::from_code(e.code()), Some(e));
+            assert_eq!(FormError::from_code(e.code()), Some(e.clone()));
         }
         assert_eq!(FormError::from_code("<b>you have been hacked</b>"), None);
     }

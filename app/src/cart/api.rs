@@ -73,10 +73,7 @@ mod ssr {
             Ok(())
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cart change task failed");
-            AppError::Internal
-        })?
+        .map_err(|e| AppError::internal("cart change task failed", e))?
     }
 
     pub async fn summary(owner: Option<Owner>) -> Result<CartSummary, AppError> {
@@ -121,7 +118,9 @@ pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, 
         if super::server::stock_of(&db, product_id).await?.is_none() {
             return Err(AppError::NotFound);
         }
-        let owner = ssr::owner(true).await?.ok_or(AppError::Internal)?;
+        let owner = ssr::owner(true).await?.ok_or_else(|| {
+            AppError::Internal(crate::error::Cause::note("no session after ensuring one"))
+        })?;
         let now = crate::state::app_state()?.sessions.now();
         ssr::change(owner, move |db| async move {
             super::server::add(&db, owner, product_id, quantity, now)

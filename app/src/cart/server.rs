@@ -37,7 +37,7 @@ pub const MAX_QUANTITY: i64 = 99;
 /// The lines of `owner`'s cart, oldest first.
 pub async fn lines(db: &Db, owner: Owner) -> Result<Vec<CartLine>, sqlx::Error> {
     let col = owner.column();
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_as::<_, CartLine>(&format!(
             "SELECT p.id AS product_id, p.slug, p.name, p.image, p.price_cents AS unit_price_cents,
                     c.quantity, p.stock
@@ -55,7 +55,7 @@ pub async fn lines(db: &Db, owner: Owner) -> Result<Vec<CartLine>, sqlx::Error> 
 pub async fn count(db: &Db, owner: Owner) -> Result<i64, sqlx::Error> {
     let col = owner.column();
     // The cast: PostgreSQL sums BIGINTs as NUMERIC.
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_scalar(&format!(
             "SELECT COALESCE(CAST(SUM(quantity) AS BIGINT), 0) FROM cart_items WHERE {col} = $1"
         ))
@@ -67,7 +67,7 @@ pub async fn count(db: &Db, owner: Owner) -> Result<i64, sqlx::Error> {
 
 /// Stock of a product, or `None` if there is no such product.
 pub async fn stock_of(db: &Db, product_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
             .bind(product_id)
             .fetch_optional(p)
@@ -77,7 +77,7 @@ pub async fn stock_of(db: &Db, product_id: i64) -> Result<Option<i64>, sqlx::Err
 
 async fn quantity_of(db: &Db, owner: Owner, product_id: i64) -> Result<i64, sqlx::Error> {
     let col = owner.column();
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         sqlx::query_scalar(&format!(
             "SELECT COALESCE(MAX(quantity), 0) FROM cart_items WHERE {col} = $1 AND product_id = $2"
         ))
@@ -123,7 +123,7 @@ pub async fn add(
 ) -> Result<(), AppError> {
     let col = owner.column();
     // Two-value MIN is not portable (PostgreSQL's is LEAST); the bound is two conditions.
-    let changed = on!(db.writer(), |p| {
+    let changed = on!(db.writer(), p => {
         sqlx::query(&format!(
             "INSERT INTO cart_items ({col}, product_id, quantity, added_at)
              SELECT $1, p.id, $2, $3 FROM products p WHERE p.id = $4 AND p.stock >= $2
@@ -174,7 +174,7 @@ pub async fn set_quantity(
         return remove(db, owner, product_id).await;
     }
     let col = owner.column();
-    let changed = on!(db.writer(), |p| {
+    let changed = on!(db.writer(), p => {
         sqlx::query(&format!(
             "UPDATE cart_items SET quantity = $1
               WHERE {col} = $2 AND product_id = $3
@@ -201,7 +201,7 @@ pub async fn set_quantity(
 /// caller wanted holds), so double clicks are harmless.
 pub async fn remove(db: &Db, owner: Owner, product_id: i64) -> Result<(), AppError> {
     let col = owner.column();
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         sqlx::query(&format!(
             "DELETE FROM cart_items WHERE {col} = $1 AND product_id = $2"
         ))
@@ -242,7 +242,7 @@ pub async fn merge_guest_cart(
                                                  (SELECT stock FROM products WHERE id = excluded.product_id)))",
     );
     let lock_user = db.backend() == db::Backend::Postgres;
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         let mut tx = p.begin().await?;
         if lock_user {
             // Taken first, as a checkout takes it, so the two never wait on each other

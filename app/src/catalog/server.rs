@@ -22,7 +22,7 @@ pub async fn search_products(db: &Db, q: &str, sort: Sort) -> Result<Vec<Product
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_as::<_, Product>(&format!(
             "SELECT {COLUMNS} FROM products
               WHERE lower(name) LIKE lower($1) ESCAPE '\\' ORDER BY {order}"
@@ -39,7 +39,7 @@ pub async fn product_by_slug(db: &Db, slug: &str) -> Result<Option<Product>, sql
     if slug.is_empty() || slug.len() > 100 || slug.chars().any(char::is_control) {
         return Ok(None);
     }
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_as::<_, Product>(&format!("SELECT {COLUMNS} FROM products WHERE slug = $1"))
             .bind(slug)
             .fetch_optional(p)

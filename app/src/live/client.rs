@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
-use super::model::{LiveState, EVENTS_PATH, STATE_EVENT};
+use super::model::{LiveState, Why, EVENTS_PATH, STATE_EVENT};
 use super::LiveFeed;
 use crate::auth::{use_auth, UserInfo};
 use crate::cart::use_cart;
@@ -61,18 +61,18 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
                 .clone()
                 .map(|username| UserInfo { username }))));
         }
-        if cart.confirmed.get_untracked() != Some(state.cart) || state.why == "order_placed" {
+        if cart.confirmed.get_untracked() != Some(state.cart) || state.why == Why::OrderPlaced {
             cart.confirmed.set(Some(state.cart));
             // An open cart page reads its lines again; after a sign-in in another tab,
             // only once that tab has surely received its new cookie.
             let bump = move || cart.version.update(|v| *v += 1);
-            if state.why == "signed_in" {
+            if state.why == Why::SignedIn {
                 set_timeout(bump, std::time::Duration::from_secs(1));
             } else {
                 bump();
             }
         }
-        if state.why != "hello" && state.why != "cart_changed" && state.why != "signed_in" {
+        if !matches!(state.why, Why::Hello | Why::CartChanged | Why::SignedIn) {
             feed.security.update(|v| *v += 1);
         }
         if state.user.is_some() {

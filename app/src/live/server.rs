@@ -29,7 +29,7 @@ use axum::Extension;
 use sessions::{EventKind, SessionHandle, SessionId};
 use tokio::sync::{broadcast, watch};
 
-use super::model::{LiveState, STATE_EVENT};
+use super::model::{LiveState, Why, STATE_EVENT};
 use crate::cart::server::{count as cart_count, Owner};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -214,6 +214,23 @@ async fn until_closed(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|closed| *closed).await;
 }
 
+/// The page-side reason for an event of this kind. Every kind is matched, so a new one
+/// must be given its reason here.
+fn why(kind: EventKind) -> Why {
+    match kind {
+        EventKind::SignedIn => Why::SignedIn,
+        EventKind::SignedOut => Why::SignedOut,
+        EventKind::Revoked => Why::Revoked,
+        EventKind::RevokedOthers => Why::RevokedOthers,
+        EventKind::PasswordChanged => Why::PasswordChanged,
+        EventKind::Expired => Why::Expired,
+        EventKind::SignInRefused => Why::SignInRefused,
+        EventKind::CartChanged => Why::CartChanged,
+        EventKind::OrderPlaced => Why::OrderPlaced,
+        EventKind::Resync => Why::Resync,
+    }
+}
+
 fn deadline_of(s: &sessions::Session) -> i64 {
     s.idle_expires_at.min(s.absolute_expires_at)
 }
@@ -240,7 +257,7 @@ impl Follower {
             return None;
         }
         let why = if std::mem::take(&mut self.first) {
-            "hello"
+            Why::Hello
         } else {
             self.wait().await?
         };
@@ -250,25 +267,28 @@ impl Follower {
                 Some((Ok(message), self))
             }
             Err(e) => {
-                // Logged by the conversion to `AppError`; the browser reconnects.
-                let _ = e;
+                // The stream is this error's edge: it ends here, and the browser
+                // reconnects.
+                if let AppError::Internal(cause) = &e {
+                    cause.log();
+                }
                 None
             }
         }
     }
 
     /// Waits for something that concerns this session. `None`: end the stream.
-    async fn wait(&mut self) -> Option<&'static str> {
+    async fn wait(&mut self) -> Option<Why> {
         loop {
             let left = self.deadline - self.state.sessions.now();
             let nap = Duration::from_secs(left.clamp(1, 60) as u64);
             tokio::select! {
                 received = self.events.recv() => match received {
-                    Ok(e) if e.concerns(self.session, self.user) => return Some(e.kind.name()),
+                    Ok(e) if e.concerns(self.session, self.user) => return Some(why(e.kind)),
                     Ok(_) => continue,
                     // Fell behind: what was missed is unknown, so read the state again.
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some(EventKind::Resync.name())
+                        return Some(Why::Resync)
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
@@ -279,7 +299,7 @@ impl Follower {
                     // Used meanwhile (the deadline moved), or timed out.
                     match self.state.sessions.live_by_id(self.session).await {
                         Ok(Some(s)) => self.deadline = deadline_of(&s),
-                        Ok(None) => return Some(EventKind::Expired.name()),
+                        Ok(None) => return Some(Why::Expired),
                         Err(e) => {
                             tracing::warn!(error = %e, "event stream could not check its session");
                             return None;
@@ -292,7 +312,7 @@ impl Follower {
     }
 
     /// The session's state now, as a message; `true` if the session has ended.
-    async fn read(&mut self, why: &str) -> Result<(SseEvent, bool), AppError> {
+    async fn read(&mut self, why: Why) -> Result<(SseEvent, bool), AppError> {
         let live = self.state.sessions.live_by_id(self.session).await?;
         let state = match live {
             Some(s) => {
@@ -308,14 +328,14 @@ impl Follower {
                 LiveState {
                     user,
                     cart: cart_count(&self.state.db, owner).await?,
-                    why: why.to_string(),
+                    why,
                     ended: false,
                 }
             }
             None => LiveState {
                 user: None,
                 cart: 0,
-                why: why.to_string(),
+                why,
                 ended: true,
             },
         };
@@ -323,10 +343,20 @@ impl Follower {
             .event(STATE_EVENT)
             .retry(RECONNECT)
             .json_data(&state)
-            .map_err(|e| {
-                tracing::error!(error = %e, "could not encode a live state");
-                AppError::Internal
-            })?;
+            .map_err(|e| AppError::internal("could not encode a live state", e))?;
         Ok((message, state.ended))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_kind_reaches_the_page_under_its_own_name() {
+        for &kind in EventKind::ALL {
+            let wire = serde_json::to_string(&why(kind)).unwrap();
+            assert_eq!(wire, format!("\"{}\"", kind.name()), "{kind:?}");
+        }
     }
 }

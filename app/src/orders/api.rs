@@ -39,10 +39,8 @@ pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
             ),
         };
         let mut key = [0u8; 16];
-        getrandom::fill(&mut key).map_err(|e| {
-            tracing::error!(error = %e, "random number generator failed");
-            AppError::Internal
-        })?;
+        getrandom::fill(&mut key)
+            .map_err(|e| AppError::internal("random number generator failed", e))?;
         let username = crate::auth::server::display_name(user)
             .await?
             .ok_or(AppError::Unauthorized)?;
@@ -97,7 +95,9 @@ pub async fn place_order(
     }
     .await;
     let (Ok(session), Ok(db)) = (crate::session::session(), crate::state::db()) else {
-        return Err(AppError::Internal);
+        return Err(AppError::Internal(crate::error::Cause::note(
+            "no session or database in the request's context",
+        )));
     };
     match outcome {
         Ok(id) => {

@@ -44,7 +44,7 @@ pub async fn place(
     let begin = db.pick("BEGIN IMMEDIATE", "BEGIN");
     let row_locks = db.backend() == Backend::Postgres;
     let a = address.get();
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         let mut tx = p.begin_with(begin).await?;
         // The cart rows this order may take (all of them on SQLite, which is locked whole).
         let mut locked: Option<Vec<i64>> = None;
@@ -184,7 +184,7 @@ pub async fn place(
 
 /// `user_id`'s orders, newest first.
 pub async fn list(db: &Db, user_id: i64) -> Result<Vec<OrderSummary>, sqlx::Error> {
-    let rows: Vec<(i64, i64, i64, String, i64)> = on!(db.reader(), |p| {
+    let rows: Vec<(i64, i64, i64, String, i64)> = on!(db.reader(), p => {
         sqlx::query_as(
             "SELECT o.id, o.created_at, o.total_cents, o.status,
                     (SELECT COALESCE(CAST(SUM(quantity) AS BIGINT), 0)
@@ -224,7 +224,7 @@ pub async fn get(db: &Db, user_id: i64, order_id: i64) -> Result<Option<Order>, 
         String,
         String,
     );
-    let row: Option<Row> = on!(db.reader(), |p| {
+    let row: Option<Row> = on!(db.reader(), p => {
         sqlx::query_as(
             "SELECT created_at, total_cents, status, billing_name, address_line1, address_line2,
                     city, postal_code, country
@@ -250,7 +250,7 @@ pub async fn get(db: &Db, user_id: i64, order_id: i64) -> Result<Option<Order>, 
           WHERE i.order_id = $1
           ORDER BY i.line",
     );
-    let lines = on!(db.reader(), |p| {
+    let lines = on!(db.reader(), p => {
         sqlx::query_as::<_, OrderLine>(lines_sql)
             .bind(order_id)
             .fetch_all(p)
@@ -276,7 +276,7 @@ pub async fn get(db: &Db, user_id: i64, order_id: i64) -> Result<Option<Order>, 
 /// The address of `user_id`'s latest order (to fill the billing form of a returning
 /// customer).
 pub async fn last_address(db: &Db, user_id: i64) -> Result<Option<BillingForm>, sqlx::Error> {
-    let row: Option<(String, String, String, String, String, String)> = on!(db.reader(), |p| {
+    let row: Option<(String, String, String, String, String, String)> = on!(db.reader(), p => {
         sqlx::query_as(
             "SELECT billing_name, address_line1, address_line2, city, postal_code, country
                FROM orders WHERE user_id = $1
@@ -305,7 +305,7 @@ pub async fn save_draft(
     draft: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         sqlx::query(
             "INSERT INTO billing_drafts (session_id, draft, saved_at) VALUES ($1, $2, $3)
              ON CONFLICT (session_id) DO UPDATE SET draft = excluded.draft, saved_at = excluded.saved_at",
@@ -321,7 +321,7 @@ pub async fn save_draft(
 
 /// The session's saved draft, if any.
 pub async fn load_draft(db: &Db, session: SessionId) -> Result<Option<String>, sqlx::Error> {
-    on!(db.reader(), |p| {
+    on!(db.reader(), p => {
         sqlx::query_scalar("SELECT draft FROM billing_drafts WHERE session_id = $1")
             .bind(session)
             .fetch_optional(p)
@@ -331,7 +331,7 @@ pub async fn load_draft(db: &Db, session: SessionId) -> Result<Option<String>, s
 
 /// Forgets the session's draft (after an order went through).
 pub async fn delete_draft(db: &Db, session: SessionId) -> Result<(), sqlx::Error> {
-    on!(db.writer(), |p| {
+    on!(db.writer(), p => {
         sqlx::query("DELETE FROM billing_drafts WHERE session_id = $1")
             .bind(session)
             .execute(p)

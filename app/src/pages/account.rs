@@ -120,7 +120,7 @@ fn LogRow(entry: SecurityEntry) -> impl IntoView {
         format!("{} · network {}", entry.when, entry.network)
     };
     view! {
-        <li class="security-log__row" data-kind=entry.kind>
+        <li class="security-log__row" data-kind=entry.kind.name()>
             <span>{entry.text}</span>
             <span class="muted">{detail}</span>
         </li>

@@ -168,7 +168,7 @@ async fn change(
 }
 
 async fn stored_hash(app: &TestApp) -> String {
-    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT password_hash FROM users WHERE username = 'alice'"
     )
     .fetch_one(p)
@@ -273,7 +273,7 @@ async fn sign_in_rehashes_a_hash_made_with_older_settings() {
     )
     .unwrap()
     .to_string();
-    db::on!(app.state.db.writer(), |p| sqlx::query(
+    db::on!(app.state.db.writer(), p => sqlx::query(
         "UPDATE users SET password_hash = $1 WHERE username = 'alice'"
     )
     .bind(&old)
@@ -353,7 +353,7 @@ async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_onc
     use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn().await;
     let (_laptop, laptop_token) = device(&app, ALICE, FIREFOX).await;
-    let alice_id: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let alice_id: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT id FROM users WHERE username = 'alice'"
     )
     .fetch_one(p)

@@ -17,7 +17,7 @@ async fn update(
 }
 
 async fn cart_rows(app: &TestApp) -> i64 {
-    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM cart_items"
     )
     .fetch_one(p)
@@ -121,7 +121,7 @@ async fn stock_and_the_99_cap_bound_every_line() {
     assert_eq!(add(&app, &client, kettle, "1").await.status(), 200);
     let res = update(&app, &client, kettle, "7").await;
     assert_eq!(res.status(), 422);
-    let qty: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let qty: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT quantity FROM cart_items"
     )
     .fetch_one(p)
@@ -176,7 +176,7 @@ async fn fifty_concurrent_adds_are_exactly_fifty() {
     let ok = results.iter().filter(|r| r.status() == 200).count();
     eprintln!("50 concurrent add_to_cart: {ok} ok in {elapsed:?}");
     assert_eq!(ok, 50);
-    let qty: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let qty: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT quantity FROM cart_items"
     )
     .fetch_one(p)
@@ -189,7 +189,7 @@ async fn fifty_concurrent_adds_are_exactly_fifty() {
     let ok = results.iter().filter(|r| r.status() == 200).count();
     let refused = results.iter().filter(|r| r.status() == 422).count();
     assert_eq!((ok, refused), (9, 11));
-    let qty: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let qty: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT quantity FROM cart_items"
     )
     .fetch_one(p)
@@ -216,7 +216,7 @@ async fn the_guest_cart_merges_into_the_saved_cart_at_sign_in() {
     add(&app, &phone, tote, "1").await;
     let res = app.login(&phone, "alice", ALICE.1).await;
     assert_eq!(res.status(), 200);
-    let lines: Vec<(i64, i64)> = db::on!(app.state.db.writer(), |p| {
+    let lines: Vec<(i64, i64)> = db::on!(app.state.db.writer(), p => {
         sqlx::query_as(
         "SELECT product_id, quantity FROM cart_items WHERE user_id IS NOT NULL ORDER BY product_id",
     )
@@ -227,7 +227,7 @@ async fn the_guest_cart_merges_into_the_saved_cart_at_sign_in() {
     let mut expected = vec![(mug, 3), (kettle, 6), (tote, 1)]; // 4 + 4 capped at the stock of 6
     expected.sort();
     assert_eq!(lines, expected);
-    let guest_rows: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let guest_rows: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM cart_items WHERE session_id IS NOT NULL"
     )
     .fetch_one(p)

@@ -71,7 +71,7 @@ async fn hostile_search_text_is_just_text() {
         .post(&client, "/api/list_products", &[("q", long.as_str())])
         .await;
     assert_eq!(res.status(), 200);
-    let products: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let products: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM products"
     )
     .fetch_one(p)

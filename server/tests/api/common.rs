@@ -291,7 +291,7 @@ pub async fn get_html(client: &reqwest::Client, app: &TestApp, path: &str) -> St
 
 /// The id of the product with this slug.
 pub async fn product_id(app: &TestApp, slug: &str) -> i64 {
-    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT id FROM products WHERE slug = $1"
     )
     .bind(slug)
@@ -302,7 +302,7 @@ pub async fn product_id(app: &TestApp, slug: &str) -> i64 {
 
 /// Runs one SQL statement on the test's database (setting up a state, injecting a fault).
 pub async fn exec(app: &TestApp, sql: &str) {
-    db::on!(app.state.db.writer(), |p| sqlx::query(sql)
+    db::on!(app.state.db.writer(), p => sqlx::query(sql)
         .execute(p)
         .await
         .map(|_| ()))

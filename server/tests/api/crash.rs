@@ -372,7 +372,7 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
     for round in 0..12 {
         // Even rounds: a guest session (its cart hangs off the row); odd: signed in.
         // (Alice's saved cart is emptied each round so the stock never runs out.)
-        db::on!(app.state.db.writer(), |p| sqlx::query(
+        db::on!(app.state.db.writer(), p => sqlx::query(
             "DELETE FROM cart_items WHERE user_id IS NOT NULL"
         )
         .execute(p)
@@ -396,7 +396,7 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
             .hash()
             .0
             .to_vec();
-        let old_id: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        let old_id: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
             "SELECT id FROM sessions WHERE token_hash = $1"
         )
         .bind(&hash)
@@ -423,7 +423,7 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
             .post_with_cookie("/api/current_user", cookie_header(&token))
             .await;
         assert_eq!(res.text().await.unwrap(), "null", "round {round}");
-        let back: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        let back: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM sessions WHERE id = $1 OR token_hash = $2"
         )
         .bind(old_id)
@@ -432,7 +432,7 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
         .await)
         .unwrap();
         assert_eq!(back, 0, "round {round}: the session came back");
-        let orphans: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+        let orphans: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM cart_items WHERE session_id = $1"
         )
         .bind(old_id)

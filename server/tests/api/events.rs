@@ -471,16 +471,14 @@ async fn the_collector_forgets_the_log_after_90_days() {
     assert_eq!(retention, 90 * 24 * 60 * 60);
     app.clock.advance(retention - 10);
     assert_eq!(
-        store
-            .prune_security_log(store.now() - retention)
+        app::account::log::prune(store.db(), store.now() - retention)
             .await
             .unwrap(),
         0
     );
     app.clock.advance(20);
     assert_eq!(
-        store
-            .prune_security_log(store.now() - retention)
+        app::account::log::prune(store.db(), store.now() - retention)
             .await
             .unwrap(),
         1

@@ -20,7 +20,7 @@ async fn fingerprint(app: &TestApp) -> Vec<i64> {
         ),
     ] {
         out.push(
-            db::on!(app.state.db.writer(), |p| sqlx::query_scalar(sql)
+            db::on!(app.state.db.writer(), p => sqlx::query_scalar(sql)
                 .fetch_one(p)
                 .await)
             .unwrap(),

@@ -54,14 +54,14 @@ async fn update_to_zero(app: &TestApp, client: &reqwest::Client, product: i64) {
 }
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(sql)
+    db::on!(app.state.db.writer(), p => sqlx::query_scalar(sql)
         .fetch_one(p)
         .await)
     .unwrap()
 }
 
 async fn stock(app: &TestApp, product: i64) -> i64 {
-    db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT stock FROM products WHERE id = $1"
     )
     .bind(product)
@@ -111,14 +111,14 @@ async fn placing_an_order_records_it_takes_the_stock_and_empties_the_cart() {
     let id: i64 = res.text().await.unwrap().parse().unwrap();
 
     let (total, name, country): (i64, String, String) =
-        db::on!(app.state.db.writer(), |p| sqlx::query_as(
+        db::on!(app.state.db.writer(), p => sqlx::query_as(
             "SELECT total_cents, billing_name, country FROM orders WHERE id = $1"
         )
         .bind(id)
         .fetch_one(p)
         .await)
         .unwrap();
-    let expected: i64 = db::on!(app.state.db.writer(), |p| {
+    let expected: i64 = db::on!(app.state.db.writer(), p => {
         sqlx::query_scalar(
         "SELECT CAST(SUM(price_cents * CASE slug WHEN 'stoneware-mug' THEN 2 ELSE 1 END) AS BIGINT)
            FROM products WHERE slug IN ('stoneware-mug', 'oak-cutting-board')",
@@ -162,7 +162,7 @@ async fn placing_an_order_records_it_takes_the_stock_and_empties_the_cart() {
     assert!(html.contains(&format!("/orders/{id}")), "{html}");
 
     // Prices are the ones paid, whatever the catalog says later.
-    db::on!(app.state.db.writer(), |p| sqlx::query(
+    db::on!(app.state.db.writer(), p => sqlx::query(
         "UPDATE products SET price_cents = price_cents * 10, name = 'Renamed'"
     )
     .execute(p)
@@ -229,7 +229,7 @@ async fn invalid_fields_are_each_named_and_nothing_changes() {
     let sql = "Robert'); DROP TABLE orders; --";
     let res = place(&app, &client, &form(&[("name", sql)])).await;
     assert_eq!(res.status(), 200);
-    let stored: String = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let stored: String = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT billing_name FROM orders"
     )
     .fetch_one(p)
@@ -272,7 +272,7 @@ async fn not_enough_stock_is_a_conflict_and_changes_nothing() {
     add(&app, &client, mug, "3").await;
     add(&app, &client, board, "1").await;
     // Someone else bought mugs in the meantime.
-    db::on!(app.state.db.writer(), |p| sqlx::query(
+    db::on!(app.state.db.writer(), p => sqlx::query(
         "UPDATE products SET stock = 2 WHERE id = $1"
     )
     .bind(mug)

@@ -130,7 +130,7 @@ async fn fifty_adds_spread_over_three_servers_are_exactly_fifty() {
     }))
     .await;
     assert!(answers.iter().all(|r| r.status() == 200));
-    let quantity: i64 = db::on!(a.state.db.writer(), |p| sqlx::query_scalar(
+    let quantity: i64 = db::on!(a.state.db.writer(), p => sqlx::query_scalar(
         "SELECT quantity FROM cart_items WHERE user_id IS NOT NULL"
     )
     .fetch_one(p)
@@ -200,7 +200,7 @@ async fn one_idempotency_key_over_three_servers_is_one_order_and_the_last_item_s
     let mut statuses = [x.status().as_u16(), y.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 409]);
-    let stock: i64 = db::on!(a.state.db.writer(), |p| sqlx::query_scalar(
+    let stock: i64 = db::on!(a.state.db.writer(), p => sqlx::query_scalar(
         "SELECT stock FROM products WHERE slug = 'copper-kettle'"
     )
     .fetch_one(p)

@@ -247,7 +247,7 @@ async fn registrations_are_limited_per_network() {
     let res = register("newbie10".into()).await;
     assert_eq!(res.status(), 429);
     assert_eq!(header(&res, "retry-after"), "3600");
-    let users: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let users: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM users WHERE username = 'newbie10'"
     )
     .fetch_one(p)

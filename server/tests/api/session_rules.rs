@@ -120,7 +120,7 @@ async fn login_rotates_the_token_and_the_old_one_is_rejected() {
     assert_ne!(new_token, guest_cookie);
     // Same row, now signed in.
     assert_eq!(app.session_count().await, 1);
-    let row: (i64, Option<i64>, Option<i64>) = db::on!(app.state.db.writer(), |p| sqlx::query_as(
+    let row: (i64, Option<i64>, Option<i64>) = db::on!(app.state.db.writer(), p => sqlx::query_as(
         "SELECT id, user_id, authenticated_at FROM sessions"
     )
     .fetch_one(p)
@@ -189,7 +189,7 @@ async fn idle_timeout_slides_with_activity_and_ends_an_unused_session() {
     let client = app.browser();
     app.login(&client, ALICE.0, ALICE.1).await;
     let idle_of = |db: db::Db| async move {
-        db::on!(db.writer(), |p| sqlx::query_as::<_, (i64, i64)>(
+        db::on!(db.writer(), p => sqlx::query_as::<_, (i64, i64)>(
             "SELECT last_seen_at, idle_expires_at FROM sessions"
         )
         .fetch_one(p)
@@ -227,7 +227,7 @@ async fn absolute_timeout_ends_even_a_busy_session() {
         app.clock.advance(20 * 60);
         assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     }
-    let abs: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let abs: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT absolute_expires_at FROM sessions"
     )
     .fetch_one(p)
@@ -270,7 +270,7 @@ async fn garbage_collection_deletes_exactly_the_expired_rows() {
     let (_, remembered) = store.create(None, true, &meta).await.unwrap(); // 30 days
     app.clock.advance(900); // T0+1900: only `early` is past its idle deadline
     assert_eq!(store.delete_expired().await.unwrap(), 1);
-    let ids: Vec<i64> = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let ids: Vec<i64> = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT id FROM sessions ORDER BY id"
     )
     .fetch_all(p)
@@ -654,7 +654,7 @@ async fn registration_validates_and_signs_in() {
             .status(),
         200
     );
-    let users: i64 = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let users: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM users"
     )
     .fetch_one(p)
@@ -670,7 +670,7 @@ async fn secrets_never_reach_responses() {
     let res = app.login(&client, ALICE.0, ALICE.1).await;
     let body = res.text().await.unwrap();
     assert!(!body.contains("argon2"));
-    let hash: Vec<u8> = db::on!(app.state.db.writer(), |p| sqlx::query_scalar(
+    let hash: Vec<u8> = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
         "SELECT token_hash FROM sessions"
     )
     .fetch_one(p)
@@ -696,7 +696,7 @@ async fn sessions_are_served_from_memory_for_at_most_the_touch_interval() {
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     assert_eq!(app.state.sessions.cached(), 1, "the lookup was kept");
 
-    db::on!(app.state.db.writer(), |p| sqlx::query(
+    db::on!(app.state.db.writer(), p => sqlx::query(
         "DELETE FROM sessions"
     )
     .execute(p)
@@ -723,7 +723,7 @@ async fn sessions_are_served_from_memory_for_at_most_the_touch_interval() {
     assert_eq!(app.login(&client, ALICE.0, ALICE.1).await.status(), 200);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     assert_eq!(app.state.sessions.cached(), 0);
-    db::on!(app.state.db.writer(), |p| sqlx::query(
+    db::on!(app.state.db.writer(), p => sqlx::query(
         "DELETE FROM sessions"
     )
     .execute(p)

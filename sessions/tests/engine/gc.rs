@@ -26,7 +26,7 @@ async fn the_collector_deletes_expired_sessions_and_survives_database_errors() {
     let exec = |sql: &'static str| {
         let db = db.clone();
         async move {
-            on!(db.writer(), |p| sqlx::query(sql)
+            on!(db.writer(), p => sqlx::query(sql)
                 .execute(p)
                 .await
                 .map(|_| ()))
@@ -51,7 +51,7 @@ async fn the_collector_deletes_expired_sessions_and_survives_database_errors() {
         store.count().await.unwrap() == 1
     })
     .await;
-    let left: i64 = on!(db.reader(), |p| sqlx::query_scalar(
+    let left: i64 = on!(db.reader(), p => sqlx::query_scalar(
         "SELECT id FROM sessions"
     )
     .fetch_one(p)

@@ -43,7 +43,7 @@ async fn nothing_resurrects_a_deleted_session() {
     assert_eq!(store.count().await.unwrap(), 0);
     // Data hanging off the dead id cannot be written either (the product exists, so only
     // the session reference can fail).
-    on!(db.writer(), |p| sqlx::query("INSERT INTO products (id, slug, name, description, price_cents, image, stock) VALUES (1, 'p', 'P', '', 100, '', 5)")
+    on!(db.writer(), p => sqlx::query("INSERT INTO products (id, slug, name, description, price_cents, image, stock) VALUES (1, 'p', 'P', '', 100, '', 5)")
         .execute(p)
         .await
         .map(|_| ()))
@@ -52,7 +52,7 @@ async fn nothing_resurrects_a_deleted_session() {
     let add_line = |id: sessions::SessionId| {
         let db = db.clone();
         async move {
-            on!(db.writer(), |p| {
+            on!(db.writer(), p => {
                 sqlx::query(
                 "INSERT INTO cart_items (session_id, product_id, quantity, added_at) VALUES ($1, 1, 1, 0)",
             )
@@ -93,7 +93,7 @@ async fn an_ending_whose_request_is_dropped_still_ends_the_session_everywhere() 
     let meta = Default::default();
     for ending in ["delete", "rotate", "delete_user_sessions"] {
         let (_, user) = store.create(None, false, &meta).await.unwrap();
-        let user_id: i64 = on!(db.writer(), |p| sqlx::query_scalar(
+        let user_id: i64 = on!(db.writer(), p => sqlx::query_scalar(
             "INSERT INTO users (username, password_hash, created_at, password_changed_at)
              VALUES ($1, 'x', 0, 0) RETURNING id"
         )
