@@ -92,20 +92,21 @@ impl Cause {
     /// browser, where a cause never arrives).
     pub fn log(&self) {
         let Some(inner) = &self.0 else { return };
-        if inner
+        let first = !inner
             .logged
-            .swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            return;
-        }
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
         #[cfg(feature = "ssr")]
-        match &inner.error {
-            Some(e) => {
-                let e: &(dyn std::error::Error + 'static) = e.as_ref();
-                tracing::error!(error = e, "{}", inner.what);
+        if first {
+            match &inner.error {
+                Some(e) => {
+                    let e: &(dyn std::error::Error + 'static) = e.as_ref();
+                    tracing::error!(error = e, "{}", inner.what);
+                }
+                None => tracing::error!("{}", inner.what),
             }
-            None => tracing::error!("{}", inner.what),
         }
+        #[cfg(not(feature = "ssr"))]
+        let _ = first;
     }
 }
 
