@@ -1,17 +1,12 @@
 //! What a page asks of its HTTP response (ssr only): its Content-Security-Policy and,
 //! for the not-found page, its status.
 //!
-//! Leptos offers `leptos_axum::ResponseOptions` for this, and the shop used it until the
-//! browser tests showed about one page in a few hundred arriving without the headers put
-//! there: logged inside the render, the options still held the policy after the last
-//! element of `<body>`, yet the response that left the Leptos handler had none
-//! (leptos_axum 0.8.10, Leptos 0.8.23; not reproduced outside a busy browser run). Such a
-//! page gets the strict default policy, its scripts are refused and it never hydrates.
-//!
-//! So the page writes into a slot that [`middleware`] puts into the request's extensions
+//! The page writes into a slot that [`middleware`] puts into the request's extensions
 //! (Leptos hands every render a copy of the request parts, and the copy shares the slot),
-//! and the middleware applies it to whatever response comes back. One mechanism, owned by
-//! the layer that sees the final response.
+//! and the middleware applies it to whatever response comes back: one mechanism, owned by
+//! the layer that sees the final response. (Not `leptos_axum::ResponseOptions`: under
+//! load, a page now and then left the Leptos handler without the headers set there, and
+//! a page without its policy never hydrates; docs/ARCHITECTURE.md §5.)
 
 use std::sync::{Arc, Mutex};
 

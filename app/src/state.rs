@@ -14,12 +14,13 @@ pub struct AppState {
     /// The database (SQLite or PostgreSQL; stores take its reader or writer pool).
     pub db: Db,
     pub sessions: SessionStore,
-    /// Sign-in and registration throttling (per process).
+    /// Sign-in and registration throttling (counters in the database, shared by every
+    /// process on it).
     pub throttle: crate::auth::throttle::Throttle,
-    /// Usernames of signed-in users (see `auth::server::NameCache`).
-    pub names: std::sync::Arc<crate::auth::server::NameCache>,
+    /// Usernames of signed-in users (see `auth::names`).
+    pub names: std::sync::Arc<crate::auth::names::NameCache>,
     /// The open event streams (`GET /api/events`): their limits and their end.
-    pub live: crate::live::server::Hub,
+    pub live: crate::live::hub::Hub,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -31,7 +31,7 @@ pub struct Config {
     pub served_by: Option<axum::http::HeaderValue>,
     /// `EVENT_STREAMS_PER_SESSION` (default 4) and `EVENT_STREAMS_MAX` (default 2000):
     /// open `/api/events` streams allowed per session (one browser's tabs) and per process.
-    pub event_streams: app::live::server::Limits,
+    pub event_streams: app::live::hub::Limits,
     /// `REGISTRATIONS_PER_HOUR`, default 10: accounts that may be created per client
     /// network (an IPv4 /24 or IPv6 /48) per hour.
     pub registrations_per_hour: u32,
@@ -163,7 +163,7 @@ impl Config {
                 }
             },
             event_streams: {
-                let d = app::live::server::Limits::default();
+                let d = app::live::hub::Limits::default();
                 let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
                     match parse_u64(name, lookup(name), default as u64)? {
                         0 => Err(ConfigError {
@@ -173,7 +173,7 @@ impl Config {
                         n => Ok(n as usize),
                     }
                 };
-                app::live::server::Limits {
+                app::live::hub::Limits {
                     per_session: count("EVENT_STREAMS_PER_SESSION", d.per_session)?,
                     total: count("EVENT_STREAMS_MAX", d.total)?,
                 }

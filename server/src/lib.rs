@@ -155,7 +155,7 @@ pub async fn prepare(
         db,
         sessions,
         names: Default::default(),
-        live: app::live::server::Hub::new(config.event_streams),
+        live: app::live::hub::Hub::new(config.event_streams),
     })
 }
 

@@ -4,8 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::error::StoreError;
 use crate::session::{ClientMeta, Session, SessionId};
-use crate::store::{SessionStore, StoreError};
+use crate::store::SessionStore;
 use crate::token::SessionToken;
 
 /// What the response must do with the session cookie.

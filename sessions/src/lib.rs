@@ -18,6 +18,7 @@
 mod announce;
 pub mod cache;
 pub mod change;
+mod error;
 pub mod events;
 mod expiry;
 pub mod session;
@@ -41,11 +42,12 @@ pub use client::{client_addr_middleware, ClientAddr, ForwardedHeader, TrustedPro
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::SessionConfig;
 pub use csrf::reject_cross_site;
+pub use error::StoreError;
 pub use events::{Event, EventKind};
 pub use gc::{spawn_gc, Gc};
 pub use handle::SessionHandle;
 pub use listener::spawn_listener;
 pub use middleware::session_middleware;
 pub use session::{coarse_ip, truncate, ClientMeta, Lookup, Session, SessionId};
-pub use store::{SessionStore, StoreError};
+pub use store::SessionStore;
 pub use token::{SessionToken, TokenHash};

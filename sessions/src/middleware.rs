@@ -57,7 +57,10 @@ pub async fn session_middleware(
                         None
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, "could not refresh session; serving it unrefreshed");
+                        tracing::error!(
+                            error = &e as &dyn std::error::Error,
+                            "could not refresh session; serving it unrefreshed"
+                        );
                         Some(s)
                     }
                 },
@@ -70,7 +73,10 @@ pub async fn session_middleware(
                     None
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "session lookup failed");
+                    tracing::error!(
+                        error = &e as &dyn std::error::Error,
+                        "session lookup failed"
+                    );
                     return (
                         StatusCode::SERVICE_UNAVAILABLE,
                         "The shop is briefly unavailable. Please try again.",

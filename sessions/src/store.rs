@@ -13,24 +13,13 @@ use crate::cache::SessionCache;
 use crate::change::Change;
 use crate::clock::Clock;
 use crate::config::SessionConfig;
+use crate::error::StoreError;
 use crate::events::{Event, EventKind};
 use crate::expiry;
 use crate::session::{is_handle, truncate, ClientMeta, Lookup, Session, SessionId};
 use crate::sql::{Device, NewRow, Rows};
-use crate::token::{RandomError, SessionToken};
+use crate::token::SessionToken;
 use crate::write::{session_write, Written};
-
-/// Database or randomness failure. Never shown to clients.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("session store database error")]
-    Db(#[from] sqlx::Error),
-    #[error(transparent)]
-    Random(#[from] RandomError),
-    /// The task carrying a change could not finish (the runtime is shutting down).
-    #[error("session change task failed")]
-    Task(#[from] tokio::task::JoinError),
-}
 
 /// Sessions in the database (SQLite or PostgreSQL, one query text for both), with an
 /// in-memory copy of the recently used ones. Cheap to clone (shared handles).
@@ -113,14 +102,6 @@ impl SessionStore {
     /// Whether sessions are being served from memory.
     pub fn cache_enabled(&self) -> bool {
         self.cache.is_enabled()
-    }
-
-    /// Runs a change of shared state to its end even if the caller's future is dropped
-    /// (see [`crate::write`]).
-    pub(crate) async fn detached<T: Send + 'static>(
-        work: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        tokio::spawn(work).await?
     }
 
     /// Step 1 of the write protocol: drop the copies the coming change makes stale.

@@ -10,13 +10,22 @@
 //! 4. after the commit, drop the stale copies again (a lookup may have read the row while
 //!    it was being changed) and tell this process's listener and receivers.
 //!
-//! All of it runs in a task of its own ([`crate::store::SessionStore::detached`]), so it
+//! All of it runs in a task of its own ([`detached`]), so it
 //! happens in full even if the request that asked for it is dropped at an `.await` (the
 //! client hung up): the write, the announcements and dropping the copies happen together
 //! or the caller gets an error, never "written but still cached".
 
+use crate::error::StoreError;
 use crate::events::Event;
 use crate::sql::Device;
+
+/// Runs a change of shared state to its end even if the caller's future is dropped (the
+/// client hung up, the request was cancelled at an `.await`).
+pub(crate) async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::spawn(work).await?
+}
 
 /// What the body of a [`session_write!`] did.
 #[derive(Debug)]
@@ -60,15 +69,15 @@ impl<T> Written<T> {
 /// the task. The macro evaluates to `Result<T, StoreError>`.
 macro_rules! session_write {
     ($store:expr, $stale:expr, $tx:ident => $body:expr) => {{
-        let store: $crate::store::SessionStore = $store.clone();
+        let store = $store.clone();
         let stale: Option<$crate::change::Change> = $stale;
-        $crate::store::SessionStore::detached(async move {
+        $crate::write::detached(async move {
             store.drop_stale(stale);
             let written = db::on!(store.db().writer(), p => {
                 #[allow(unused_imports)]
                 use $crate::sql::SessionTx as _;
                 let mut $tx = p.begin().await?;
-                let body: Result<$crate::write::Written<_>, $crate::store::StoreError> =
+                let body: Result<$crate::write::Written<_>, $crate::error::StoreError> =
                     async { $body }.await;
                 let written = body?;
                 if written.changed {

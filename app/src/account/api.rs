@@ -7,25 +7,21 @@ use super::model::*;
 /// first, with `current` marking the one asking.
 #[server(prefix = "/api", endpoint = "list_sessions", output = crate::codec::Json)]
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
-    let result: Result<Vec<SessionInfo>, AppError> = async {
-        let (session, user) = crate::session::signed_in()?;
-        let current = session.id();
-        let list = session.store().user_sessions(user).await?;
-        Ok(list
-            .into_iter()
-            .map(|s| SessionInfo {
-                current: Some(s.id) == current,
-                device: super::device::describe(&s.user_agent),
-                ip: s.ip,
-                created: crate::orders::server::format_time(s.created_at),
-                last_seen: crate::orders::server::format_time(s.last_seen_at),
-                remembered: s.persistent,
-                handle: s.handle,
-            })
-            .collect())
-    }
-    .await;
-    result
+    let (session, user) = crate::session::signed_in()?;
+    let current = session.id();
+    let list = session.store().user_sessions(user).await?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: Some(s.id) == current,
+            device: super::device::describe(&s.user_agent),
+            ip: s.ip,
+            created: crate::orders::server::format_time(s.created_at),
+            last_seen: crate::orders::server::format_time(s.last_seen_at),
+            remembered: s.persistent,
+            handle: s.handle,
+        })
+        .collect())
 }
 
 /// How many rows of the security log are listed at most.
@@ -38,15 +34,11 @@ const SECURITY_LOG_ROWS: i64 = 200;
 /// counted per network and day. Only the user's own session may read it (401 otherwise).
 #[server(prefix = "/api", endpoint = "security_log", output = crate::codec::Json)]
 pub async fn security_log() -> Result<Vec<SecurityEntry>, AppError> {
-    let result: Result<Vec<SecurityEntry>, AppError> = async {
-        let (session, user) = crate::session::signed_in()?;
-        let store = session.store();
-        let since = store.now() - store.config().security_log_retention.as_secs() as i64;
-        let rows = super::log::read(store.db(), user, since, SECURITY_LOG_ROWS).await?;
-        Ok(rows.into_iter().map(describe_entry).collect())
-    }
-    .await;
-    result
+    let (session, user) = crate::session::signed_in()?;
+    let store = session.store();
+    let since = store.now() - store.config().security_log_retention.as_secs() as i64;
+    let rows = super::log::read(store.db(), user, since, SECURITY_LOG_ROWS).await?;
+    Ok(rows.into_iter().map(describe_entry).collect())
 }
 
 /// A log row in words.
@@ -87,35 +79,27 @@ fn describe_entry(row: super::log::LogEntry) -> SecurityEntry {
 /// the current one. A handle that is not one of the user's live sessions: 404.
 #[server(prefix = "/api", endpoint = "revoke_session", output = crate::codec::Json)]
 pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
-    let result: Result<bool, AppError> = async {
-        let (session, _) = crate::session::signed_in()?;
-        let current = session.session().map(|s| s.handle == handle) == Some(true);
-        if !session.end_session(&handle).await? {
-            return Err(AppError::NotFound);
-        }
-        if crate::forms::is_plain_form_post() {
-            leptos_axum::redirect(if current { "/" } else { "/account" });
-        }
-        Ok(current)
+    let (session, _) = crate::session::signed_in()?;
+    let current = session.session().map(|s| s.handle == handle) == Some(true);
+    if !session.end_session(&handle).await? {
+        return Err(AppError::NotFound);
     }
-    .await;
-    result
+    if crate::forms::is_plain_form_post() {
+        leptos_axum::redirect(if current { "/" } else { "/account" });
+    }
+    Ok(current)
 }
 
 /// `POST /api/revoke_other_sessions` — ends every session of the signed-in user except
 /// this one; answers how many ended.
 #[server(prefix = "/api", endpoint = "revoke_other_sessions", output = crate::codec::Json)]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
-    let result: Result<u64, AppError> = async {
-        let (session, _) = crate::session::signed_in()?;
-        let ended = session.end_other_sessions().await?;
-        if crate::forms::is_plain_form_post() {
-            leptos_axum::redirect("/account");
-        }
-        Ok(ended)
+    let (session, _) = crate::session::signed_in()?;
+    let ended = session.end_other_sessions().await?;
+    if crate::forms::is_plain_form_post() {
+        leptos_axum::redirect("/account");
     }
-    .await;
-    result
+    Ok(ended)
 }
 
 /// `POST /api/change_password` — fields `current_password`, `new_password`,

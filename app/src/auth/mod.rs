@@ -1,8 +1,11 @@
 //! Accounts and sign-in: client-visible types and server functions in `api`, parsing in
-//! `validate`, storage and flows in `server` (ssr only), hashing in `password` (ssr only).
+//! `validate`, storage and flows in `server` (ssr only), hashing in `password` (ssr only),
+//! the name cache in `names` (ssr only).
 
 mod api;
 mod model;
+#[cfg(feature = "ssr")]
+pub mod names;
 #[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]

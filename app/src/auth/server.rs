@@ -69,52 +69,10 @@ pub async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, s
     })
 }
 
-/// The display name of a user.
-pub async fn username_of(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    on!(db.reader(), p => {
-        sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(p)
-            .await
-    })
-}
-
-/// Usernames by user id, so pages for a signed-in user do not ask the database for the
-/// name on every request. Names never change (there is no rename), and a deleted user's
-/// sessions go with it, so an entry cannot go stale. Bounded: emptied when full.
-#[derive(Debug, Default)]
-pub struct NameCache(std::sync::RwLock<std::collections::HashMap<i64, String>>);
-
-const NAME_CACHE_MAX: usize = 10_000;
-
 /// The name of `user_id`, from the cache or the database.
 pub async fn display_name(user_id: i64) -> Result<Option<String>, AppError> {
-    display_name_in(&crate::state::app_state()?, user_id).await
-}
-
-/// [`display_name`] outside a Leptos request (the event stream).
-pub async fn display_name_in(
-    state: &crate::state::AppState,
-    user_id: i64,
-) -> Result<Option<String>, AppError> {
-    if let Some(name) = state
-        .names
-        .0
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&user_id)
-    {
-        return Ok(Some(name.clone()));
-    }
-    let name = username_of(&state.db, user_id).await?;
-    if let Some(name) = &name {
-        let mut map = state.names.0.write().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= NAME_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(user_id, name.clone());
-    }
-    Ok(name)
+    let state = crate::state::app_state()?;
+    Ok(state.names.get(&state.db, user_id).await?)
 }
 
 /// Creates a user with this password unless the name exists (used by the demo seed).

@@ -88,86 +88,68 @@ mod ssr {
 /// `POST /api/get_cart` — the current visitor's cart (empty for a visitor without one).
 #[server(prefix = "/api", endpoint = "get_cart", output = crate::codec::Json)]
 pub async fn get_cart() -> Result<Cart, AppError> {
-    let result: Result<Cart, AppError> = async {
-        let Some(owner) = ssr::owner(false).await? else {
-            return Ok(Cart::default());
-        };
-        let lines = super::server::lines(&crate::state::db()?, owner).await?;
-        Ok(Cart { lines })
-    }
-    .await;
-    result
+    let Some(owner) = ssr::owner(false).await? else {
+        return Ok(Cart::default());
+    };
+    let lines = super::server::lines(&crate::state::db()?, owner).await?;
+    Ok(Cart { lines })
 }
 
 /// `POST /api/cart_count` — number of items in the cart (the header badge).
 #[server(prefix = "/api", endpoint = "cart_count", output = crate::codec::Json)]
 pub async fn cart_count() -> Result<i64, AppError> {
-    let result: Result<i64, AppError> =
-        async { Ok(ssr::summary(ssr::owner(false).await?).await?.count) }.await;
-    result
+    Ok(ssr::summary(ssr::owner(false).await?).await?.count)
 }
 
 /// `POST /api/add_to_cart` — fields `product_id`, `quantity` (1–99). Adds to the line
 /// (at most 99 and at most the stock). Unknown product: 404; bad quantity: 422.
 #[server(prefix = "/api", endpoint = "add_to_cart", output = crate::codec::Json)]
 pub async fn add_to_cart(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
-    let result: Result<CartSummary, AppError> = async {
-        check_quantity(quantity, false)?;
-        let db = crate::state::db()?;
-        // Refuse unknown products before a guest session is created for them.
-        if super::server::stock_of(&db, product_id).await?.is_none() {
-            return Err(AppError::NotFound);
-        }
-        let owner = ssr::owner(true).await?.ok_or_else(|| {
-            AppError::Internal(crate::error::Cause::note("no session after ensuring one"))
-        })?;
-        let now = crate::state::app_state()?.sessions.now();
-        ssr::change(owner, move |db| async move {
-            super::server::add(&db, owner, product_id, quantity, now)
-                .await
-                .map(|_| ())
-        })
-        .await?;
-        ssr::summary(Some(owner)).await
+    check_quantity(quantity, false)?;
+    let db = crate::state::db()?;
+    // Refuse unknown products before a guest session is created for them.
+    if super::server::stock_of(&db, product_id).await?.is_none() {
+        return Err(AppError::NotFound);
     }
-    .await;
-    result
+    let owner = ssr::owner(true).await?.ok_or_else(|| {
+        AppError::Internal(crate::error::Cause::note("no session after ensuring one"))
+    })?;
+    let now = crate::state::app_state()?.sessions.now();
+    ssr::change(owner, move |db| async move {
+        super::server::add(&db, owner, product_id, quantity, now)
+            .await
+            .map(|_| ())
+    })
+    .await?;
+    ssr::summary(Some(owner)).await
 }
 
 /// `POST /api/update_cart_item` — fields `product_id`, `quantity` (0–99; 0 removes).
 /// A product that is not in the cart: 404.
 #[server(prefix = "/api", endpoint = "update_cart_item", output = crate::codec::Json)]
 pub async fn update_cart_item(product_id: i64, quantity: i64) -> Result<CartSummary, AppError> {
-    let result: Result<CartSummary, AppError> = async {
-        check_quantity(quantity, true)?;
-        let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
-        ssr::change(owner, move |db| async move {
-            super::server::set_quantity(&db, owner, product_id, quantity)
-                .await
-                .map(|_| ())
-        })
-        .await?;
-        ssr::summary(Some(owner)).await
-    }
-    .await;
-    result
+    check_quantity(quantity, true)?;
+    let owner = ssr::owner(false).await?.ok_or(AppError::NotFound)?;
+    ssr::change(owner, move |db| async move {
+        super::server::set_quantity(&db, owner, product_id, quantity)
+            .await
+            .map(|_| ())
+    })
+    .await?;
+    ssr::summary(Some(owner)).await
 }
 
 /// `POST /api/remove_cart_item` — field `product_id`. Removing what is not there is fine.
 #[server(prefix = "/api", endpoint = "remove_cart_item", output = crate::codec::Json)]
 pub async fn remove_cart_item(product_id: i64) -> Result<CartSummary, AppError> {
-    let result: Result<CartSummary, AppError> = async {
-        let owner = ssr::owner(false).await?;
-        if let Some(owner) = owner {
-            ssr::change(owner, move |db| async move {
-                super::server::remove(&db, owner, product_id).await
-            })
-            .await?;
-        }
-        ssr::summary(owner).await
+    let owner = ssr::owner(false).await?;
+    if let Some(owner) = owner {
+        ssr::change(owner, move |db| async move {
+            super::server::remove(&db, owner, product_id).await
+        })
+        .await?;
     }
-    .await;
-    result
+    ssr::summary(owner).await
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The product catalog: client-visible types and server functions in `api`,
-//! SQLite queries in `server` (ssr only).
+//! database queries in `server` (ssr only).
 
 mod api;
 mod model;

@@ -12,6 +12,8 @@
 
 #[cfg(feature = "hydrate")]
 mod client;
+#[cfg(feature = "ssr")]
+pub mod hub;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -3,21 +3,19 @@
 //! - Same-origin only (`Sec-Fetch-Site`, else `Origin`): 403 otherwise.
 //! - A session is needed: a visitor without one gets 204 and no stream (an
 //!   `EventSource` does not retry after 204).
-//! - At most [`Limits::per_session`] streams per session (a browser allows six HTTP/1.1
-//!   connections per site; streams must leave room for pages) and [`Limits::total`] per
+//! - At most [`Limits::per_session`](super::hub::Limits::per_session) streams per session (a browser allows six HTTP/1.1
+//!   connections per site; streams must leave room for pages) and [`Limits::total`](super::hub::Limits::total) per
 //!   process: 429 with `Retry-After` beyond.
 //! - The first message is the session's state as it is now; then one after every event
 //!   that concerns the session (`sessions::Event::concerns`), and when its deadline
 //!   passes. A session that has ended gets a last message (`ended: true`) and the stream
 //!   closes.
-//! - Every stream ends when the server shuts down ([`Hub::close`]), so a graceful
+//! - Every stream ends when the server shuts down ([`Hub::close`](super::hub::Hub::close)), so a graceful
 //!   shutdown is not held up by them; browsers reconnect (after 2 s) to another process
 //!   or the restarted one. A stream asked for during shutdown ends at once with
 //!   `retry: 5000`: an error status would make an `EventSource` give up for good.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -29,28 +27,11 @@ use axum::Extension;
 use sessions::{EventKind, SessionHandle, SessionId};
 use tokio::sync::{broadcast, watch};
 
+use super::hub::Slot;
 use super::model::{LiveState, Why, STATE_EVENT};
 use crate::cart::server::{count as cart_count, Owner};
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// How many streams may be open.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Per session (that is, per browser: its tabs share the cookie).
-    pub per_session: usize,
-    /// Per process.
-    pub total: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            per_session: 4,
-            total: 2_000,
-        }
-    }
-}
 
 /// A comment line this often keeps proxies and browsers from timing an idle stream out.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -60,91 +41,6 @@ const RECONNECT: Duration = Duration::from_secs(2);
 const RETRY_AFTER_SHUTDOWN: Duration = Duration::from_secs(5);
 /// How long a refused stream should wait before trying again.
 const RETRY_FULL_SECS: u64 = 30;
-
-/// The open streams of this process. Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Hub(Arc<HubInner>);
-
-#[derive(Debug)]
-struct HubInner {
-    limits: Limits,
-    open: Mutex<Open>,
-    shutdown: watch::Sender<bool>,
-}
-
-#[derive(Debug, Default)]
-struct Open {
-    total: usize,
-    by_session: HashMap<SessionId, usize>,
-}
-
-/// A stream's place in the count, given back when the stream is dropped (the client
-/// went away, the session ended, the server is shutting down), whatever the reason.
-struct Slot {
-    hub: Arc<HubInner>,
-    session: SessionId,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut open = self.hub.lock();
-        open.total -= 1;
-        if let Some(n) = open.by_session.get_mut(&self.session) {
-            *n -= 1;
-            if *n == 0 {
-                open.by_session.remove(&self.session);
-            }
-        }
-    }
-}
-
-impl HubInner {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
-        // Every change under the lock is a counter step; a panic cannot leave it torn.
-        self.open.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Hub::new(Limits::default())
-    }
-}
-
-impl Hub {
-    pub fn new(limits: Limits) -> Self {
-        Hub(Arc::new(HubInner {
-            limits,
-            open: Mutex::new(Open::default()),
-            shutdown: watch::channel(false).0,
-        }))
-    }
-
-    /// A place for one more stream of `session`, if the limits allow.
-    fn enter(&self, session: SessionId) -> Option<Slot> {
-        let mut open = self.0.lock();
-        let mine = open.by_session.get(&session).copied().unwrap_or(0);
-        if open.total >= self.0.limits.total || mine >= self.0.limits.per_session {
-            return None;
-        }
-        open.total += 1;
-        *open.by_session.entry(session).or_default() += 1;
-        Some(Slot {
-            hub: self.0.clone(),
-            session,
-        })
-    }
-
-    /// Ends every open stream and refuses new ones (at shutdown).
-    pub fn close(&self) {
-        self.0.shutdown.send_replace(true);
-    }
-
-    /// Streams open now.
-    pub fn open_streams(&self) -> usize {
-        self.0.lock().total
-    }
-}
 
 /// `GET /api/events` (see the module documentation).
 pub async fn events(
@@ -165,7 +61,7 @@ pub async fn events(
         return StatusCode::NO_CONTENT.into_response();
     };
     let hub = state.live.clone();
-    if *hub.0.shutdown.borrow() {
+    if hub.is_closed() {
         // An error status would make the browser give up for good; a stream that ends
         // at once makes it try again, by then on a process that is up.
         let retry = SseEvent::default().retry(RETRY_AFTER_SHUTDOWN);
@@ -186,7 +82,7 @@ pub async fn events(
     // missed.
     let follower = Follower {
         events: state.sessions.events(),
-        shutdown: hub.0.shutdown.subscribe(),
+        shutdown: hub.shutdown(),
         session: current.id,
         user: current.user_id,
         deadline: deadline_of(&current),
@@ -301,7 +197,7 @@ impl Follower {
                         Ok(Some(s)) => self.deadline = deadline_of(&s),
                         Ok(None) => return Some(Why::Expired),
                         Err(e) => {
-                            tracing::warn!(error = %e, "event stream could not check its session");
+                            tracing::warn!(error = &e as &dyn std::error::Error, "event stream could not check its session");
                             return None;
                         }
                     }
@@ -320,7 +216,7 @@ impl Follower {
                 self.deadline = deadline_of(&s);
                 let (user, owner) = match s.user_id {
                     Some(u) => (
-                        crate::auth::server::display_name_in(&self.state, u).await?,
+                        self.state.names.get(&self.state.db, u).await?,
                         Owner::User(u),
                     ),
                     None => (None, Owner::Guest(s.id)),

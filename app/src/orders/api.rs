@@ -17,43 +17,39 @@ struct Draft {
 /// idempotency key. With `after_error`, also why the last plain-form submission was refused.
 #[server(prefix = "/api", endpoint = "billing_page", output = crate::codec::Json)]
 pub async fn billing_page(after_error: bool) -> Result<BillingData, AppError> {
-    let result: Result<BillingData, AppError> = async {
-        let (session, user) = crate::session::signed_in()?;
-        let db = crate::state::db()?;
-        let lines = crate::cart::server::lines(&db, crate::cart::server::Owner::User(user)).await?;
-        // A draft is only shown right after the refusal that left it; otherwise a
-        // returning customer gets the address of their last order.
-        let draft = match session.id().filter(|_| after_error) {
-            Some(id) => super::server::load_draft(&db, id)
-                .await?
-                .and_then(|json| serde_json::from_str::<Draft>(&json).ok()),
-            None => None,
-        };
-        let (form, error) = match draft {
-            Some(d) => (d.form, Some(d.error)),
-            None => (
-                super::server::last_address(&db, user)
-                    .await?
-                    .unwrap_or_default(),
-                None,
-            ),
-        };
-        let mut key = [0u8; 16];
-        getrandom::fill(&mut key)
-            .map_err(|e| AppError::internal("random number generator failed", e))?;
-        let username = crate::auth::server::display_name(user)
+    let (session, user) = crate::session::signed_in()?;
+    let db = crate::state::db()?;
+    let lines = crate::cart::server::lines(&db, crate::cart::server::Owner::User(user)).await?;
+    // A draft is only shown right after the refusal that left it; otherwise a
+    // returning customer gets the address of their last order.
+    let draft = match session.id().filter(|_| after_error) {
+        Some(id) => super::server::load_draft(&db, id)
             .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(BillingData {
-            username,
-            cart: crate::cart::Cart { lines },
-            form,
-            error,
-            idempotency_key: key.iter().map(|b| format!("{b:02x}")).collect(),
-        })
-    }
-    .await;
-    result
+            .and_then(|json| serde_json::from_str::<Draft>(&json).ok()),
+        None => None,
+    };
+    let (form, error) = match draft {
+        Some(d) => (d.form, Some(d.error)),
+        None => (
+            super::server::last_address(&db, user)
+                .await?
+                .unwrap_or_default(),
+            None,
+        ),
+    };
+    let mut key = [0u8; 16];
+    getrandom::fill(&mut key)
+        .map_err(|e| AppError::internal("random number generator failed", e))?;
+    let username = crate::auth::server::display_name(user)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(BillingData {
+        username,
+        cart: crate::cart::Cart { lines },
+        form,
+        error,
+        idempotency_key: key.iter().map(|b| format!("{b:02x}")).collect(),
+    })
 }
 
 /// `POST /api/place_order` — fields `name`, `address_line1`, `address_line2` (optional),
@@ -126,6 +122,10 @@ pub async fn place_order(
         // an address) and go back to the form, which shows it with the errors. Losing the
         // draft only loses the convenience, so a failure to save it is logged, not shown.
         Err(error) if crate::forms::is_plain_form_post() => {
+            // The edge for this error: it becomes a redirect, not an answer body.
+            if let AppError::Internal(cause) = &error {
+                cause.log();
+            }
             if let Some(sid) = session.id() {
                 let draft = Draft {
                     form: form.bounded(),
@@ -156,26 +156,18 @@ pub async fn place_order(
 /// `POST /api/list_orders` — the signed-in user's orders, newest first.
 #[server(prefix = "/api", endpoint = "list_orders", output = crate::codec::Json)]
 pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
-    let result: Result<Vec<OrderSummary>, AppError> = async {
-        let (_, user) = crate::session::signed_in()?;
-        Ok(super::server::list(&crate::state::db()?, user).await?)
-    }
-    .await;
-    result
+    let (_, user) = crate::session::signed_in()?;
+    Ok(super::server::list(&crate::state::db()?, user).await?)
 }
 
 /// `POST /api/get_order` — field `id`. One of the signed-in user's orders; any other id
 /// (another user's included) is 404.
 #[server(prefix = "/api", endpoint = "get_order", output = crate::codec::Json)]
 pub async fn get_order(id: i64) -> Result<Order, AppError> {
-    let result: Result<Order, AppError> = async {
-        let (_, user) = crate::session::signed_in()?;
-        super::server::get(&crate::state::db()?, user, id)
-            .await?
-            .ok_or(AppError::NotFound)
-    }
-    .await;
-    result
+    let (_, user) = crate::session::signed_in()?;
+    super::server::get(&crate::state::db()?, user, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// The field errors of an error, for inline display.

@@ -10,7 +10,7 @@ use crate::money::format_cents;
 /// How long typing must pause before the catalog is searched.
 const SEARCH_DEBOUNCE_MS: u64 = 250;
 
-/// `/` — the catalog grid, rendered on the server from SQLite and hydrated. Search and
+/// `/` — the catalog grid, rendered on the server from the database and hydrated. Search and
 /// sort live in the URL (`?q=…&sort=…`): a plain GET form without JavaScript, a debounced
 /// client-side search with it.
 #[component]
