@@ -74,6 +74,36 @@ macro_rules! on {
     };
 }
 
+/// Implements a trait for both backends' transactions from one text:
+///
+/// ```ignore
+/// trait CartTx { fn count(&mut self, user: i64) -> impl Future<Output = sqlx::Result<i64>> + Send; }
+/// db::impl_for_both!(CartTx {
+///     async fn count(&mut self, user: i64) -> sqlx::Result<i64> {
+///         sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE user_id = $1")
+///             .bind(user)
+///             .fetch_one(&mut **self)
+///             .await
+///     }
+/// });
+/// ```
+///
+/// As with [`on!`], the text is pasted once per backend (for `sqlx::Transaction<'_,
+/// Sqlite>` and `sqlx::Transaction<'_, Postgres>`) and compiled against its types: a
+/// transaction's steps can be named methods instead of one long body inside `on!`.
+#[macro_export]
+macro_rules! impl_for_both {
+    ($trait:path { $($body:tt)* }) => {
+        impl $trait for sqlx::Transaction<'_, sqlx::Sqlite> {
+            $($body)*
+        }
+
+        impl $trait for sqlx::Transaction<'_, sqlx::Postgres> {
+            $($body)*
+        }
+    };
+}
+
 /// Why the database could not be opened or migrated.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

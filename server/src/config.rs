@@ -52,164 +52,170 @@ impl Config {
     }
 
     /// Reads settings through `lookup`, so tests need not touch the process environment.
+    /// Each setting is named once, with its default and the values it accepts.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_settings(&Settings::new(&lookup))
+    }
+
+    fn from_settings(env: &Settings<'_>) -> Result<Self, ConfigError> {
+        let pg = db::PgSettings::default();
+        let streams = app::live::hub::Limits::default();
         Ok(Config {
-            database_url: lookup("DATABASE_URL")
-                .filter(|s| !s.trim().is_empty())
+            database_url: env
+                .text("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://shop.db".to_string()),
-            postgres: {
-                let max = parse_u64(
+            postgres: db::PgSettings {
+                max_connections: env.number(
                     "DATABASE_MAX_CONNECTIONS",
-                    lookup("DATABASE_MAX_CONNECTIONS"),
-                    db::PgSettings::default().max_connections.into(),
-                )?;
-                if !(1..=1000).contains(&max) {
-                    return Err(ConfigError {
-                        name: "DATABASE_MAX_CONNECTIONS",
-                        reason: format!("must be between 1 and 1000, got {max}"),
-                    });
-                }
-                db::PgSettings {
-                    max_connections: max as u32,
-                }
+                    pg.max_connections,
+                    1..=1000,
+                )?,
             },
-            seed_demo_data: parse_bool("SEED_DEMO_DATA", lookup("SEED_DEMO_DATA"), true)?,
-            shutdown_grace: Duration::from_secs(parse_u64(
-                "SHUTDOWN_GRACE_SECS",
-                lookup("SHUTDOWN_GRACE_SECS"),
-                10,
-            )?),
-            sessions: {
-                let d = SessionConfig::default();
-                let secs =
-                    |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
-                        let v = parse_u64(name, lookup(name), default.as_secs())?;
-                        if v == 0 {
-                            return Err(ConfigError {
-                                name,
-                                reason: "must be at least 1 second".into(),
-                            });
-                        }
-                        Ok(Duration::from_secs(v))
-                    };
-                let remember = secs("SESSION_REMEMBER_SECS", d.remember_absolute_timeout)?;
-                SessionConfig {
-                    idle_timeout: secs("SESSION_IDLE_TIMEOUT_SECS", d.idle_timeout)?,
-                    absolute_timeout: secs("SESSION_ABSOLUTE_TIMEOUT_SECS", d.absolute_timeout)?,
-                    remember_idle_timeout: remember,
-                    remember_absolute_timeout: remember,
-                    // Secure cookies are the default for release builds; a debug build
-                    // (cargo leptos watch on http://localhost) would otherwise lose them.
-                    secure: parse_bool(
-                        "COOKIE_SECURE",
-                        lookup("COOKIE_SECURE"),
-                        !cfg!(debug_assertions),
-                    )?,
-                    trusted_proxies: lookup("TRUSTED_PROXIES")
-                        .unwrap_or_default()
-                        .parse::<sessions::TrustedProxies>()
-                        .map_err(|reason| ConfigError {
-                            name: "TRUSTED_PROXIES",
-                            reason,
-                        })?
-                        .with_header(
-                            lookup("TRUSTED_PROXY_HEADER")
-                                .unwrap_or_default()
-                                .parse()
-                                .map_err(|reason| ConfigError {
-                                    name: "TRUSTED_PROXY_HEADER",
-                                    reason,
-                                })?,
-                        ),
-                    cache_capacity: parse_u64(
-                        "SESSION_CACHE_CAPACITY",
-                        lookup("SESSION_CACHE_CAPACITY"),
-                        d.cache_capacity as u64,
-                    )? as usize,
-                    ..d
-                }
-            },
-            served_by: match lookup("SERVED_BY").filter(|s| !s.trim().is_empty()) {
-                None => None,
-                Some(name) => Some(
-                    axum::http::HeaderValue::from_str(name.trim())
-                        .ok()
-                        .filter(|_| name.len() <= 64)
-                        .ok_or_else(|| ConfigError {
-                            name: "SERVED_BY",
-                            reason: "must be at most 64 visible characters".into(),
-                        })?,
-                ),
-            },
-            gc_interval: Duration::from_secs(
-                parse_u64(
-                    "SESSION_GC_INTERVAL_SECS",
-                    lookup("SESSION_GC_INTERVAL_SECS"),
-                    300,
-                )?
-                .max(1),
-            ),
-            registrations_per_hour: match parse_u64(
+            seed_demo_data: env.flag("SEED_DEMO_DATA", true)?,
+            shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 10, 0)?,
+            sessions: session_config(env)?,
+            served_by: served_by(env.text("SERVED_BY"))?,
+            gc_interval: env.secs("SESSION_GC_INTERVAL_SECS", 300, 1)?,
+            registrations_per_hour: env.number(
                 "REGISTRATIONS_PER_HOUR",
-                lookup("REGISTRATIONS_PER_HOUR"),
-                app::auth::throttle::REGISTRATIONS_PER_HOUR.into(),
-            )? {
-                n @ 1..=100_000 => n as u32,
-                n => {
-                    return Err(ConfigError {
-                        name: "REGISTRATIONS_PER_HOUR",
-                        reason: format!("must be between 1 and 100000, got {n}"),
-                    })
-                }
-            },
-            event_streams: {
-                let d = app::live::hub::Limits::default();
-                let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
-                    match parse_u64(name, lookup(name), default as u64)? {
-                        0 => Err(ConfigError {
-                            name,
-                            reason: "must be at least 1".into(),
-                        }),
-                        n => Ok(n as usize),
-                    }
-                };
-                app::live::hub::Limits {
-                    per_session: count("EVENT_STREAMS_PER_SESSION", d.per_session)?,
-                    total: count("EVENT_STREAMS_MAX", d.total)?,
-                }
+                app::auth::throttle::REGISTRATIONS_PER_HOUR,
+                1..=100_000,
+            )?,
+            event_streams: app::live::hub::Limits {
+                per_session: env.number(
+                    "EVENT_STREAMS_PER_SESSION",
+                    streams.per_session,
+                    1..=1_000,
+                )?,
+                total: env.number("EVENT_STREAMS_MAX", streams.total, 1..=1_000_000)?,
             },
         })
     }
 }
 
-fn parse_bool(name: &'static str, raw: Option<String>, default: bool) -> Result<bool, ConfigError> {
-    match raw
-        .as_deref()
-        .map(str::trim)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("") => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError {
-            name,
-            reason: format!("expected true/false, got {other:?}"),
-        }),
-    }
+/// Session timeouts, cookie policy, proxies and the session cache.
+fn session_config(env: &Settings<'_>) -> Result<SessionConfig, ConfigError> {
+    let d = SessionConfig::default();
+    let remember = env.secs(
+        "SESSION_REMEMBER_SECS",
+        d.remember_absolute_timeout.as_secs(),
+        1,
+    )?;
+    let proxies: sessions::TrustedProxies = env.parsed("TRUSTED_PROXIES")?;
+    Ok(SessionConfig {
+        idle_timeout: env.secs("SESSION_IDLE_TIMEOUT_SECS", d.idle_timeout.as_secs(), 1)?,
+        absolute_timeout: env.secs(
+            "SESSION_ABSOLUTE_TIMEOUT_SECS",
+            d.absolute_timeout.as_secs(),
+            1,
+        )?,
+        remember_idle_timeout: remember,
+        remember_absolute_timeout: remember,
+        // Secure cookies are the default for release builds; a debug build (cargo leptos
+        // watch on http://localhost) would otherwise lose them.
+        secure: env.flag("COOKIE_SECURE", !cfg!(debug_assertions))?,
+        trusted_proxies: proxies.with_header(env.parsed("TRUSTED_PROXY_HEADER")?),
+        cache_capacity: env.number("SESSION_CACHE_CAPACITY", d.cache_capacity, 0..=10_000_000)?,
+        ..d
+    })
 }
 
-pub(crate) fn parse_u64(
-    name: &'static str,
-    raw: Option<String>,
-    default: u64,
-) -> Result<u64, ConfigError> {
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(default),
-        Some(s) => s.parse().map_err(|_| ConfigError {
+/// `SERVED_BY`: at most 64 visible characters, sent as a header.
+fn served_by(name: Option<String>) -> Result<Option<axum::http::HeaderValue>, ConfigError> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    axum::http::HeaderValue::from_str(&name)
+        .ok()
+        .filter(|_| name.len() <= 64)
+        .map(Some)
+        .ok_or_else(|| ConfigError {
+            name: "SERVED_BY",
+            reason: "must be at most 64 visible characters".into(),
+        })
+}
+
+/// The environment, read one named setting at a time. Remembers the names it was asked
+/// for (the README's list is checked against them).
+struct Settings<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    read: std::cell::RefCell<Vec<&'static str>>,
+}
+
+impl<'a> Settings<'a> {
+    fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Settings {
+            lookup,
+            read: Default::default(),
+        }
+    }
+
+    /// The trimmed value; `None` when unset or blank.
+    fn text(&self, name: &'static str) -> Option<String> {
+        self.read.borrow_mut().push(name);
+        (self.lookup)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `true`/`false` (or 1/0, yes/no, on/off).
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.text(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(ConfigError {
+                name,
+                reason: format!("expected true/false, got {other:?}"),
+            }),
+        }
+    }
+
+    /// A whole number within `range`.
+    fn number<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<T, ConfigError>
+    where
+        T: TryFrom<u64>,
+    {
+        let Some(raw) = self.text(name) else {
+            return Ok(default);
+        };
+        let n: u64 = raw.parse().map_err(|_| ConfigError {
             name,
-            reason: format!("expected a whole number, got {s:?}"),
-        }),
+            reason: format!("expected a whole number, got {raw:?}"),
+        })?;
+        let out_of_range = || ConfigError {
+            name,
+            reason: match (range.start(), range.end()) {
+                (min, &u64::MAX) => format!("must be at least {min}, got {n}"),
+                (min, max) => format!("must be between {min} and {max}, got {n}"),
+            },
+        };
+        if !range.contains(&n) {
+            return Err(out_of_range());
+        }
+        T::try_from(n).map_err(|_| out_of_range())
+    }
+
+    /// A number of seconds, at least `min`.
+    fn secs(&self, name: &'static str, default: u64, min: u64) -> Result<Duration, ConfigError> {
+        self.number(name, default, min..=u64::MAX)
+            .map(Duration::from_secs)
+    }
+
+    /// A value with its own syntax (empty when unset).
+    fn parsed<T: std::str::FromStr<Err = String>>(
+        &self,
+        name: &'static str,
+    ) -> Result<T, ConfigError> {
+        self.text(name)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|reason| ConfigError { name, reason })
     }
 }
 
@@ -289,5 +295,38 @@ mod tests {
             .starts_with("invalid value for TRUSTED_PROXIES"));
         assert!(cfg(&[("TRUSTED_PROXY_HEADER", "forwarded")]).is_ok());
         assert!(cfg(&[("TRUSTED_PROXY_HEADER", "x-real-ip")]).is_err());
+        let err = cfg(&[("EVENT_STREAMS_PER_SESSION", "0")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value for EVENT_STREAMS_PER_SESSION: must be between 1 and 1000, got 0"
+        );
+        let err = cfg(&[("SESSION_IDLE_TIMEOUT_SECS", "0")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value for SESSION_IDLE_TIMEOUT_SECS: must be at least 1, got 0"
+        );
+    }
+
+    #[test]
+    fn every_setting_is_read_once_and_documented_in_the_readme() {
+        let lookup = |_: &str| None;
+        let env = Settings::new(&lookup);
+        Config::from_settings(&env).unwrap();
+        let names = env.read.into_inner();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            names.len(),
+            "a setting is read twice: {names:?}"
+        );
+        let readme = include_str!("../../README.md");
+        for name in names {
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "README does not list {name}"
+            );
+        }
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! Reads run on a pool through [`db::on!`]. Writes are methods of [`SessionTx`] on an
 //! open transaction; the trait is implemented for SQLite's and PostgreSQL's transaction
-//! from one text ([`both_backends!`]), so each statement is written once and compiled
-//! against each backend's own types. The write protocol (`crate::write`) opens the
-//! transaction, calls these, and announces.
+//! from one text ([`db::impl_for_both!`]), so each statement is written once and compiled
+//! against each backend's own types. [`Notify`] is the one step that differs. The write
+//! protocol (`crate::write`) opens the transaction, calls these, and announces.
 
 use std::future::Future;
 
@@ -137,9 +137,11 @@ pub(crate) trait SessionTx: Send {
         device: &Device,
         now: i64,
     ) -> impl Future<Output = sqlx::Result<()>> + Send;
+}
 
-    /// Announces `payload` on `channel` when the transaction commits: `NOTIFY` on
-    /// PostgreSQL; nothing on SQLite, whose one process hears of it in-process.
+/// Announces `payload` on `channel` when the transaction commits: `NOTIFY` on
+/// PostgreSQL; nothing on SQLite, whose one process hears of it in-process.
+pub(crate) trait Notify {
     fn notify(
         &mut self,
         channel: &'static str,
@@ -147,29 +149,19 @@ pub(crate) trait SessionTx: Send {
     ) -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
-/// Implements [`SessionTx`] (all but `notify`, which differs) for both backends'
-/// transactions from the one text given.
-macro_rules! both_backends {
-    ($($body:tt)*) => {
-        impl SessionTx for Transaction<'_, Sqlite> {
-            $($body)*
-
-            async fn notify(&mut self, _channel: &'static str, _payload: String) -> sqlx::Result<()> {
-                Ok(())
-            }
-        }
-
-        impl SessionTx for Transaction<'_, Postgres> {
-            $($body)*
-
-            async fn notify(&mut self, channel: &'static str, payload: String) -> sqlx::Result<()> {
-                pg_notify(&mut **self, channel, payload).await
-            }
-        }
-    };
+impl Notify for Transaction<'_, Sqlite> {
+    async fn notify(&mut self, _channel: &'static str, _payload: String) -> sqlx::Result<()> {
+        Ok(())
+    }
 }
 
-both_backends! {
+impl Notify for Transaction<'_, Postgres> {
+    async fn notify(&mut self, channel: &'static str, payload: String) -> sqlx::Result<()> {
+        pg_notify(&mut **self, channel, payload).await
+    }
+}
+
+db::impl_for_both!(SessionTx {
     async fn insert(&mut self, row: NewRow<'_>) -> sqlx::Result<Session> {
         sqlx::query_as::<_, Session>(&format!(
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
@@ -345,7 +337,7 @@ both_backends! {
         }
         Ok(())
     }
-}
+});
 
 /// `NOTIFY` on PostgreSQL, the one place it is spelled: delivered when the surrounding
 /// transaction commits, or at once on a plain connection.

@@ -75,7 +75,7 @@ macro_rules! session_write {
             store.drop_stale(stale);
             let written = db::on!(store.db().writer(), p => {
                 #[allow(unused_imports)]
-                use $crate::sql::SessionTx as _;
+                use $crate::sql::{Notify as _, SessionTx as _};
                 let mut $tx = p.begin().await?;
                 let body: Result<$crate::write::Written<_>, $crate::error::StoreError> =
                     async { $body }.await;

@@ -12,6 +12,8 @@
 //! read, one by one; a line added meanwhile stays in the cart. Any failure rolls
 //! everything back.
 
+use std::future::Future;
+
 use db::{on, Backend, Db};
 use sessions::SessionId;
 
@@ -43,62 +45,143 @@ pub async fn place(
 ) -> Result<i64, AppError> {
     let begin = db.pick("BEGIN IMMEDIATE", "BEGIN");
     let row_locks = db.backend() == Backend::Postgres;
-    let a = address.get();
     on!(db.writer(), p => {
         let mut tx = p.begin_with(begin).await?;
         // The cart rows this order may take (all of them on SQLite, which is locked whole).
-        let mut locked: Option<Vec<i64>> = None;
-        if row_locks {
-            // NO KEY UPDATE: checkouts of one user (and the merge of a guest cart at
-            // sign-in) wait for each other; foreign-key checks (a new session, a new
-            // cart line) do not.
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-            let rows: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT id, product_id FROM cart_items WHERE user_id = $1 ORDER BY id FOR UPDATE",
-            )
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut products: Vec<i64> = rows.iter().map(|r| r.1).collect();
-            products.sort_unstable();
-            products.dedup();
-            for product in products {
-                sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
-                    .bind(product)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            locked = Some(rows.into_iter().map(|r| r.0).collect());
-        }
+        let locked = match row_locks {
+            true => Some(tx.lock_checkout(user_id).await?),
+            false => None,
+        };
         if let Some(key) = key {
-            let earlier: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2",
-            )
+            if let Some(id) = tx.order_with_key(user_id, key).await? {
+                return same_form_again(id, tx.cart_size(user_id).await?);
+            }
+        }
+        let mut lines = tx.cart_lines(user_id).await?;
+        if let Some(ids) = &locked {
+            lines.retain(|l| ids.contains(&l.cart_id));
+        }
+        check_lines(&lines)?;
+        let order_id = tx.write_order(user_id, now, address, key, &lines).await?;
+        tx.commit().await?;
+        Ok(order_id)
+    })
+}
+
+/// An order was already placed with this form's key. If the cart is empty this is a
+/// double submit (or a retry after a lost answer): the same order. If the cart holds
+/// something, a stale form is being used for new items: refuse rather than say "placed".
+fn same_form_again(order_id: i64, cart_size: i64) -> Result<i64, AppError> {
+    match cart_size {
+        0 => Ok(order_id),
+        _ => Err(AppError::Conflict(format!(
+            "This form was already used for order #{order_id}. Please reload the billing page to order what is in your cart now."
+        ))),
+    }
+}
+
+/// Refuses an empty cart, and a cart with more of a product than is in stock (naming
+/// every short line).
+fn check_lines(lines: &[Line]) -> Result<(), AppError> {
+    if lines.is_empty() {
+        return Err(AppError::Invalid(
+            "Your cart is empty: add something before placing an order.".into(),
+        ));
+    }
+    let short: Vec<String> = lines
+        .iter()
+        .filter(|l| l.quantity > l.stock)
+        .map(|l| match l.stock {
+            0 => format!("{} is sold out", l.name),
+            stock => format!("only {stock} {} left (you have {})", l.name, l.quantity),
+        })
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Conflict(format!(
+        "Not enough stock: {}. Please update your cart; nothing was ordered.",
+        short.join("; ")
+    )))
+}
+
+/// The steps of placing an order, inside its transaction.
+trait CheckoutTx {
+    /// PostgreSQL's row locks, in the order that cannot deadlock (module docs): the user,
+    /// the user's cart rows, their products by id. Returns the locked cart rows' ids.
+    fn lock_checkout(
+        &mut self,
+        user_id: i64,
+    ) -> impl Future<Output = sqlx::Result<Vec<i64>>> + Send;
+
+    /// The user's order placed with this idempotency key, if any.
+    fn order_with_key(
+        &mut self,
+        user_id: i64,
+        key: &str,
+    ) -> impl Future<Output = sqlx::Result<Option<i64>>> + Send;
+
+    /// How many lines the user's cart has.
+    fn cart_size(&mut self, user_id: i64) -> impl Future<Output = sqlx::Result<i64>> + Send;
+
+    /// The user's cart lines with their products' names, prices and stock.
+    fn cart_lines(&mut self, user_id: i64) -> impl Future<Output = sqlx::Result<Vec<Line>>> + Send;
+
+    /// Writes the order and its lines at today's prices, takes the items out of stock and
+    /// the lines out of the cart. Returns the order's id.
+    fn write_order(
+        &mut self,
+        user_id: i64,
+        now: i64,
+        address: &BillingAddress,
+        key: Option<&str>,
+        lines: &[Line],
+    ) -> impl Future<Output = sqlx::Result<i64>> + Send;
+}
+
+db::impl_for_both!(CheckoutTx {
+    async fn lock_checkout(&mut self, user_id: i64) -> sqlx::Result<Vec<i64>> {
+        // NO KEY UPDATE: checkouts of one user (and the merge of a guest cart at sign-in)
+        // wait for each other; foreign-key checks (a new session, a new cart line) do not.
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(user_id)
+            .execute(&mut **self)
+            .await?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, product_id FROM cart_items WHERE user_id = $1 ORDER BY id FOR UPDATE",
+        )
+        .bind(user_id)
+        .fetch_all(&mut **self)
+        .await?;
+        let mut products: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        products.sort_unstable();
+        products.dedup();
+        for product in products {
+            sqlx::query("SELECT id FROM products WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(product)
+                .execute(&mut **self)
+                .await?;
+        }
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    async fn order_with_key(&mut self, user_id: i64, key: &str) -> sqlx::Result<Option<i64>> {
+        sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 AND idempotency_key = $2")
             .bind(user_id)
             .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(id) = earlier {
-                // The same form again. If the cart is empty this is a double submit (or a
-                // retry after a lost answer): the same order. If the cart holds something,
-                // a stale form is being used for new items: refuse rather than say "placed".
-                let waiting: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE user_id = $1")
-                        .bind(user_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if waiting > 0 {
-                    return Err(AppError::Conflict(format!(
-                        "This form was already used for order #{id}. Please reload the billing page to order what is in your cart now."
-                    )));
-                }
-                return Ok(id);
-            }
-        }
-        let lines: Vec<Line> = sqlx::query_as(
+            .fetch_optional(&mut **self)
+            .await
+    }
+
+    async fn cart_size(&mut self, user_id: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM cart_items WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut **self)
+            .await
+    }
+
+    async fn cart_lines(&mut self, user_id: i64) -> sqlx::Result<Vec<Line>> {
+        sqlx::query_as(
             "SELECT c.id AS cart_id, p.id AS product_id, p.name, p.price_cents AS unit_price_cents,
                     c.quantity, p.stock
                FROM cart_items c JOIN products p ON p.id = c.product_id
@@ -106,34 +189,19 @@ pub async fn place(
               ORDER BY c.added_at, c.id",
         )
         .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let lines: Vec<Line> = match &locked {
-            Some(ids) => lines
-                .into_iter()
-                .filter(|l| ids.contains(&l.cart_id))
-                .collect(),
-            None => lines,
-        };
-        if lines.is_empty() {
-            return Err(AppError::Invalid(
-                "Your cart is empty: add something before placing an order.".into(),
-            ));
-        }
-        let short: Vec<String> = lines
-            .iter()
-            .filter(|l| l.quantity > l.stock)
-            .map(|l| match l.stock {
-                0 => format!("{} is sold out", l.name),
-                stock => format!("only {stock} {} left (you have {})", l.name, l.quantity),
-            })
-            .collect();
-        if !short.is_empty() {
-            return Err(AppError::Conflict(format!(
-                "Not enough stock: {}. Please update your cart; nothing was ordered.",
-                short.join("; ")
-            )));
-        }
+        .fetch_all(&mut **self)
+        .await
+    }
+
+    async fn write_order(
+        &mut self,
+        user_id: i64,
+        now: i64,
+        address: &BillingAddress,
+        key: Option<&str>,
+        lines: &[Line],
+    ) -> sqlx::Result<i64> {
+        let a = address.get();
         let total: i64 = lines.iter().map(|l| l.unit_price_cents * l.quantity).sum();
         let order_id: i64 = sqlx::query_scalar(
             "INSERT INTO orders (user_id, created_at, total_cents, billing_name, address_line1,
@@ -151,9 +219,9 @@ pub async fn place(
         .bind(&a.postal_code)
         .bind(&a.country)
         .bind(key)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **self)
         .await?;
-        for l in &lines {
+        for l in lines {
             sqlx::query(
                 "INSERT INTO order_items
                         (order_id, product_id, name_at_purchase, unit_price_cents, quantity)
@@ -164,23 +232,22 @@ pub async fn place(
             .bind(&l.name)
             .bind(l.unit_price_cents)
             .bind(l.quantity)
-            .execute(&mut *tx)
+            .execute(&mut **self)
             .await?;
-            // The CHECK (stock >= 0) on products is a second guard behind the check above.
+            // The CHECK (stock >= 0) on products is a second guard behind `check_lines`.
             sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2")
                 .bind(l.quantity)
                 .bind(l.product_id)
-                .execute(&mut *tx)
+                .execute(&mut **self)
                 .await?;
             sqlx::query("DELETE FROM cart_items WHERE id = $1")
                 .bind(l.cart_id)
-                .execute(&mut *tx)
+                .execute(&mut **self)
                 .await?;
         }
-        tx.commit().await?;
         Ok(order_id)
-    })
-}
+    }
+});
 
 /// `user_id`'s orders, newest first.
 pub async fn list(db: &Db, user_id: i64) -> Result<Vec<OrderSummary>, sqlx::Error> {
