@@ -47,31 +47,8 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
     });
 
     let on_state = move |state: LiveState| {
-        // Applied from the message itself, without asking the server: a request sent now
-        // could still carry a token that the change being reported has just replaced.
-        let here = auth
-            .user
-            .get_untracked()
-            .and_then(|r| r.ok())
-            .flatten()
-            .map(|u| u.username);
-        if here != state.user {
-            auth.user.set(Some(Ok(state
-                .user
-                .clone()
-                .map(|username| UserInfo { username }))));
-        }
-        if cart.confirmed.get_untracked() != Some(state.cart) || state.why == Why::OrderPlaced {
-            cart.confirmed.set(Some(state.cart));
-            // An open cart page reads its lines again; after a sign-in in another tab,
-            // only once that tab has surely received its new cookie.
-            let bump = move || cart.version.update(|v| *v += 1);
-            if state.why == Why::SignedIn {
-                set_timeout(bump, std::time::Duration::from_secs(1));
-            } else {
-                bump();
-            }
-        }
+        let here = show_user(auth, &state);
+        show_cart(cart, &state);
         if !matches!(state.why, Why::Hello | Why::CartChanged | Why::SignedIn) {
             feed.security.update(|v| *v += 1);
         }
@@ -98,33 +75,9 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
             c.as_ref()
                 .is_some_and(|c| c.source.ready_state() != EventSource::CLOSED)
         });
-        if open_now {
-            return;
+        if !open_now {
+            connection.set_value(connect(on_state.clone()));
         }
-        let Ok(source) = EventSource::new(EVENTS_PATH) else {
-            return;
-        };
-        let on_state = on_state.clone();
-        let callback = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let Some(data) = e.data().as_string() else {
-                return;
-            };
-            match serde_json::from_str::<LiveState>(&data) {
-                Ok(state) => on_state(state),
-                Err(_) => leptos::logging::warn!("unreadable live state ignored"),
-            }
-        });
-        if source
-            .add_event_listener_with_callback(STATE_EVENT, callback.as_ref().unchecked_ref())
-            .is_err()
-        {
-            source.close();
-            return;
-        }
-        connection.set_value(Some(Connection {
-            source,
-            _on_state: callback,
-        }));
     };
 
     // After hydration, and again when this tab's user or cart changes (it may have just
@@ -141,4 +94,61 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
         let open = open.clone();
         move |_| open()
     });
+}
+
+/// The header's user as the message says. Applied from the message itself, without
+/// asking the server: a request sent now could still carry a token that the change being
+/// reported has just replaced. Returns who was signed in here before.
+fn show_user(auth: crate::auth::Auth, state: &LiveState) -> Option<String> {
+    let here = auth
+        .user
+        .get_untracked()
+        .and_then(|r| r.ok())
+        .flatten()
+        .map(|u| u.username);
+    if here != state.user {
+        let user = state.user.clone().map(|username| UserInfo { username });
+        auth.user.set(Some(Ok(user)));
+    }
+    here
+}
+
+/// The cart badge as the message says; an open cart page reads its lines again (after a
+/// sign-in in another tab, only once that tab has surely received its new cookie).
+fn show_cart(cart: crate::cart::CartState, state: &LiveState) {
+    if cart.confirmed.get_untracked() == Some(state.cart) && state.why != Why::OrderPlaced {
+        return;
+    }
+    cart.confirmed.set(Some(state.cart));
+    let bump = move || cart.version.update(|v| *v += 1);
+    if state.why == Why::SignedIn {
+        set_timeout(bump, std::time::Duration::from_secs(1));
+    } else {
+        bump();
+    }
+}
+
+/// Opens the stream, handing every state message to `on_state`. `None` if the browser
+/// refused (the tab tries again when it is looked at).
+fn connect(on_state: impl Fn(LiveState) + 'static) -> Option<Connection> {
+    let source = EventSource::new(EVENTS_PATH).ok()?;
+    let callback = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let Some(data) = e.data().as_string() else {
+            return;
+        };
+        match serde_json::from_str::<LiveState>(&data) {
+            Ok(state) => on_state(state),
+            Err(_) => leptos::logging::warn!("unreadable live state ignored"),
+        }
+    });
+    let listening =
+        source.add_event_listener_with_callback(STATE_EVENT, callback.as_ref().unchecked_ref());
+    if listening.is_err() {
+        source.close();
+        return None;
+    }
+    Some(Connection {
+        source,
+        _on_state: callback,
+    })
 }

@@ -131,19 +131,8 @@ pub async fn place_order(
                     form: form.bounded(),
                     error: error.clone(),
                 };
-                let saved = match serde_json::to_string(&draft) {
-                    Ok(json) => match crate::state::app_state() {
-                        Ok(state) => {
-                            super::server::save_draft(&db, sid, &json, state.sessions.now())
-                                .await
-                                .map_err(|e| e.to_string())
-                        }
-                        Err(e) => Err(e.to_string()),
-                    },
-                    Err(e) => Err(e.to_string()),
-                };
-                if let Err(e) = saved {
-                    tracing::warn!(error = %e, "could not keep a billing draft");
+                if let Err(e) = keep_draft(&db, sid, &draft).await {
+                    tracing::warn!(error = ?e, "could not keep a billing draft");
                 }
             }
             leptos_axum::redirect(&format!("/billing?error={}", error.code()));
@@ -151,6 +140,19 @@ pub async fn place_order(
         }
         Err(error) => Err(error),
     }
+}
+
+/// Keeps what a plain form post typed, with its refusal, for the billing page to show.
+#[cfg(feature = "ssr")]
+async fn keep_draft(
+    db: &db::Db,
+    session: sessions::SessionId,
+    draft: &Draft,
+) -> Result<(), AppError> {
+    let json = serde_json::to_string(draft)
+        .map_err(|e| AppError::internal("billing draft not encodable", e))?;
+    let now = crate::state::app_state()?.sessions.now();
+    Ok(super::server::save_draft(db, session, &json, now).await?)
 }
 
 /// `POST /api/list_orders` — the signed-in user's orders, newest first.

@@ -38,44 +38,12 @@ pub fn AccountPage() -> impl IntoView {
     });
     let query = use_query_map();
     let changed = move || query.read().get("changed").is_some();
-    let ended = move || match revoke_others.value().get() {
-        Some(Ok(0)) => Some("There were no other sessions.".to_string()),
-        Some(Ok(1)) => Some("1 other session was signed out.".to_string()),
-        Some(Ok(n)) => Some(format!("{n} other sessions were signed out.")),
-        _ => None,
-    };
     view! {
         <Title text="Your account · Oxide & Oak"/>
         <h1>"Your account"</h1>
         <section class="card account-section">
             <h2>"Where you are signed in"</h2>
-            <Show when=move || ended().is_some()>
-                <p class="notice" role="status">{ended}</p>
-            </Show>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match sessions.await {
-                        Ok(list) => {
-                            view! {
-                                <ul class="session-list">
-                                    {list
-                                        .into_iter()
-                                        .map(|s| view! { <SessionRow session=s revoke/> })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                        Err(AppError::Unauthorized) => {
-                            view! { <Redirect path="/login?next=/account"/> }.into_any()
-                        }
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <ActionForm action=revoke_others>
-                <button type="submit" class="button--ghost">"Sign out all other sessions"</button>
-            </ActionForm>
+            <SessionList sessions revoke revoke_others/>
         </section>
         <section class="card account-section">
             <h2>"Change your password"</h2>
@@ -89,26 +57,74 @@ pub fn AccountPage() -> impl IntoView {
         <section class="card account-section">
             <h2>"Security activity"</h2>
             <p class="hint">"Sign-ins, sign-outs and password changes of the last 90 days, newest first."</p>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match log.await {
-                        Ok(entries) if entries.is_empty() => {
-                            view! { <p class="muted">"Nothing yet."</p> }.into_any()
-                        }
-                        Ok(entries) => {
-                            view! {
-                                <ol class="security-log" data-testid="security-log">
-                                    {entries.into_iter().map(|e| view! { <LogRow entry=e/> }).collect_view()}
-                                </ol>
-                            }
-                                .into_any()
-                        }
-                        Err(AppError::Unauthorized) => ().into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <SecurityLog log/>
         </section>
+    }
+}
+
+/// The user's sessions, each with its "sign out", and "sign out all other sessions".
+#[component]
+fn SessionList(
+    sessions: Resource<Result<Vec<SessionInfo>, AppError>>,
+    revoke: ServerAction<RevokeSession>,
+    revoke_others: ServerAction<RevokeOtherSessions>,
+) -> impl IntoView {
+    let ended = move || match revoke_others.value().get() {
+        Some(Ok(0)) => Some("There were no other sessions.".to_string()),
+        Some(Ok(1)) => Some("1 other session was signed out.".to_string()),
+        Some(Ok(n)) => Some(format!("{n} other sessions were signed out.")),
+        _ => None,
+    };
+    view! {
+        <Show when=move || ended().is_some()>
+            <p class="notice" role="status">{ended}</p>
+        </Show>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Ok(list) => view! {
+                        <ul class="session-list">
+                            {list
+                                .into_iter()
+                                .map(|s| view! { <SessionRow session=s revoke/> })
+                                .collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                    Err(AppError::Unauthorized) => {
+                        view! { <Redirect path="/login?next=/account"/> }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <ActionForm action=revoke_others>
+            <button type="submit" class="button--ghost">"Sign out all other sessions"</button>
+        </ActionForm>
+    }
+}
+
+/// The account's security log, newest first.
+#[component]
+fn SecurityLog(log: Resource<Result<Vec<SecurityEntry>, AppError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Ok(entries) if entries.is_empty() => {
+                        view! { <p class="muted">"Nothing yet."</p> }.into_any()
+                    }
+                    Ok(entries) => view! {
+                        <ol class="security-log" data-testid="security-log">
+                            {entries.into_iter().map(|e| view! { <LogRow entry=e/> }).collect_view()}
+                        </ol>
+                    }
+                    .into_any(),
+                    Err(AppError::Unauthorized) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -33,104 +33,116 @@ pub fn CartPage() -> impl IntoView {
         },
         |_| get_cart(),
     );
-    // An error an action holds before it has ever run came in the URL of a plain form
-    // round trip: show our own wording for its kind, never the link's text.
-    let error = move || {
-        let shown = |e: crate::error::AppError, version: usize| {
-            if version == 0 {
-                e.link_safe_message()
-            } else {
-                e.to_string()
-            }
-        };
-        update
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| shown(e, update.version().get()))
-            .or_else(|| {
-                remove
-                    .value()
-                    .get()
-                    .and_then(Result::err)
-                    .map(|e| shown(e, remove.version().get()))
-            })
-    };
+    let error = move || action_error(update, remove);
     view! {
         <Title text="Cart · Oxide & Oak"/>
         <h1>"Your cart"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match auth.user.await {
-                    Ok(Some(user)) => {
-                        view! {
-                            <p class="greeting">
-                                "Hello, " <strong class="greeting__name">{user.username}</strong>
-                                "! Your cart is kept with your account."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    _ => {
-                        view! {
-                            <p class="greeting">
-                                "You are shopping as a guest. "
-                                <a href="/login?next=/cart">"Sign in"</a>
-                                " to keep your cart on every device."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Greeting/>
         <Show when=move || error().is_some()>
             <p class="form-error" role="alert">{error}</p>
         </Show>
         <Transition fallback=|| view! { <p class="loading">"Loading your cart…"</p> }>
             {move || Suspend::new(async move {
-                match cart.await {
-                    Ok(cart) if cart.lines.is_empty() => {
-                        view! {
-                            <div class="card empty-cart">
-                                <p>"Your cart is empty."</p>
-                                <div class="actions">
-                                    <a class="button button--ghost" href="/">"Browse the catalog"</a>
-                                    <a class="button" href="/billing">"Go to billing"</a>
-                                </div>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Ok(cart) => {
-                        let subtotal = cart.subtotal_cents();
-                        let count = cart.item_count();
-                        view! {
-                            <ul class="cart-lines">
-                                {cart
-                                    .lines
-                                    .into_iter()
-                                    .map(|line| view! { <CartLineRow line update remove/> })
-                                    .collect_view()}
-                            </ul>
-                            <div class="card cart-summary">
-                                <p>
-                                    "Subtotal (" {count} {if count == 1 { " item" } else { " items" }} "): "
-                                    <strong data-testid="subtotal">{format_cents(subtotal)}</strong>
-                                </p>
-                                <div class="actions">
-                                    <a class="button button--ghost" href="/">"Keep shopping"</a>
-                                    <a class="button" href="/billing">"Go to billing"</a>
-                                </div>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
+                view! { <CartView cart=cart.await update remove/> }
             })}
         </Transition>
     }
+}
+
+/// The last refusal of either action. An error an action holds before it has ever run
+/// came in the URL of a plain form round trip: shown in our own wording for its kind,
+/// never the link's text.
+fn action_error(
+    update: ServerAction<UpdateCartItem>,
+    remove: ServerAction<RemoveCartItem>,
+) -> Option<String> {
+    let shown = |e: crate::error::AppError, version: usize| match version {
+        0 => e.link_safe_message(),
+        _ => e.to_string(),
+    };
+    let update_error = update.value().get().and_then(Result::err);
+    update_error
+        .map(|e| shown(e, update.version().get()))
+        .or_else(|| {
+            let remove_error = remove.value().get().and_then(Result::err);
+            remove_error.map(|e| shown(e, remove.version().get()))
+        })
+}
+
+/// Whose cart this is: the signed-in user's, or a guest's (with the way to keep it).
+#[component]
+fn Greeting() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match auth.user.await {
+                    Ok(Some(user)) => view! {
+                        <p class="greeting">
+                            "Hello, " <strong class="greeting__name">{user.username}</strong>
+                            "! Your cart is kept with your account."
+                        </p>
+                    }
+                    .into_any(),
+                    _ => view! {
+                        <p class="greeting">
+                            "You are shopping as a guest. "
+                            <a href="/login?next=/cart">"Sign in"</a>
+                            " to keep your cart on every device."
+                        </p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The cart's lines and subtotal, or the way on when it is empty.
+#[component]
+fn CartView(
+    cart: Result<crate::cart::Cart, crate::error::AppError>,
+    update: ServerAction<UpdateCartItem>,
+    remove: ServerAction<RemoveCartItem>,
+) -> impl IntoView {
+    let cart = match cart {
+        Ok(cart) => cart,
+        Err(e) => return view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+    };
+    if cart.lines.is_empty() {
+        return view! {
+            <div class="card empty-cart">
+                <p>"Your cart is empty."</p>
+                <div class="actions">
+                    <a class="button button--ghost" href="/">"Browse the catalog"</a>
+                    <a class="button" href="/billing">"Go to billing"</a>
+                </div>
+            </div>
+        }
+        .into_any();
+    }
+    let subtotal = cart.subtotal_cents();
+    let count = cart.item_count();
+    view! {
+        <ul class="cart-lines">
+            {cart
+                .lines
+                .into_iter()
+                .map(|line| view! { <CartLineRow line update remove/> })
+                .collect_view()}
+        </ul>
+        <div class="card cart-summary">
+            <p>
+                "Subtotal (" {count} {if count == 1 { " item" } else { " items" }} "): "
+                <strong data-testid="subtotal">{format_cents(subtotal)}</strong>
+            </p>
+            <div class="actions">
+                <a class="button button--ghost" href="/">"Keep shopping"</a>
+                <a class="button" href="/billing">"Go to billing"</a>
+            </div>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

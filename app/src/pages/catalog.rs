@@ -4,7 +4,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::catalog::{list_products, use_shown_products, Product, Sort};
+use crate::catalog::{list_products, use_shown_products, Product, ShownProducts, Sort};
 use crate::money::format_cents;
 
 /// How long typing must pause before the catalog is searched.
@@ -16,75 +16,81 @@ const SEARCH_DEBOUNCE_MS: u64 = 250;
 #[component]
 pub fn CatalogPage() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let sort = move || Sort::parse(query.read().get("sort").as_deref());
+    let q = Signal::derive(move || query.read().get("q").unwrap_or_default());
+    let sort = Signal::derive(move || Sort::parse(query.read().get("sort").as_deref()));
     let shown = use_shown_products();
     let products = Resource::new(
-        move || (q(), sort()),
+        move || (q.get(), sort.get()),
         |(q, sort)| list_products(Some(q), Some(sort.as_str().to_string())),
     );
-
-    // After hydration the form drives the URL directly: typing searches after a short
-    // pause, changing the sort applies at once. Both read the form's current values, so a
-    // pending search never overwrites a newer sort (or the other way round).
-    let navigate = use_navigate();
-    let search_box = NodeRef::<leptos::html::Input>::new();
-    let sort_box = NodeRef::<leptos::html::Select>::new();
-    let pending_search = StoredValue::new(None::<TimeoutHandle>);
-    let apply = move || {
-        if let Some(handle) = pending_search.get_value() {
-            handle.clear();
-        }
-        pending_search.set_value(None);
-        let text = search_box
-            .get_untracked()
-            .map(|el| el.value())
-            .unwrap_or_default();
-        let sort = Sort::parse(sort_box.get_untracked().map(|el| el.value()).as_deref());
-        let mut params = Vec::new();
-        if !text.trim().is_empty() {
-            params.push(format!("q={}", crate::url::encode_query_value(text.trim())));
-        }
-        if sort != Sort::Name {
-            params.push(format!("sort={}", sort.as_str()));
-        }
-        let url = if params.is_empty() {
-            "/".to_string()
-        } else {
-            format!("/?{}", params.join("&"))
-        };
-        navigate(
-            &url,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    };
-    let search_as_you_type = {
-        let apply = apply.clone();
-        move |_| {
-            if let Some(handle) = pending_search.get_value() {
-                handle.clear();
-            }
-            let apply = apply.clone();
-            let handle = set_timeout_with_handle(
-                apply,
-                std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS),
-            )
-            .ok();
-            pending_search.set_value(handle);
-        }
-    };
-    let sort_changed = move |_| apply();
-
     view! {
         <Title text="Catalog · Oxide & Oak"/>
         <section class="hero">
             <h1>"Good things for slow mornings"</h1>
             <p>"Small-batch goods for the kitchen, the desk and the couch."</p>
         </section>
+        <SearchForm q sort/>
+        <Transition fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
+            {move || Suspend::new(async move { view! { <ProductList products=products.await shown/> } })}
+        </Transition>
+    }
+}
+
+/// The catalog's address for this search text and sort (the defaults left out).
+fn catalog_url(text: &str, sort: Sort) -> String {
+    let mut params = Vec::new();
+    if !text.trim().is_empty() {
+        params.push(format!("q={}", crate::url::encode_query_value(text.trim())));
+    }
+    if sort != Sort::Name {
+        params.push(format!("sort={}", sort.as_str()));
+    }
+    match params.is_empty() {
+        true => "/".to_string(),
+        false => format!("/?{}", params.join("&")),
+    }
+}
+
+/// The search box and the sort. A plain GET form; after hydration it drives the URL
+/// directly: typing searches after a short pause, changing the sort applies at once.
+/// Both read the form's current values, so a pending search never overwrites a newer
+/// sort (or the other way round).
+#[component]
+fn SearchForm(q: Signal<String>, sort: Signal<Sort>) -> impl IntoView {
+    let navigate = use_navigate();
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    let sort_box = NodeRef::<leptos::html::Select>::new();
+    let pending_search = StoredValue::new(None::<TimeoutHandle>);
+    let cancel_pending = move || {
+        if let Some(handle) = pending_search.get_value() {
+            handle.clear();
+        }
+        pending_search.set_value(None);
+    };
+    let apply = move || {
+        cancel_pending();
+        let text = search_box
+            .get_untracked()
+            .map(|el| el.value())
+            .unwrap_or_default();
+        let sort = Sort::parse(sort_box.get_untracked().map(|el| el.value()).as_deref());
+        let options = NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..Default::default()
+        };
+        navigate(&catalog_url(&text, sort), options);
+    };
+    let search_as_you_type = {
+        let apply = apply.clone();
+        move |_| {
+            cancel_pending();
+            let pause = std::time::Duration::from_millis(SEARCH_DEBOUNCE_MS);
+            pending_search.set_value(set_timeout_with_handle(apply.clone(), pause).ok());
+        }
+    };
+    let sort_changed = move |_| apply();
+    view! {
         <Form method="GET" action="/">
             <div class="catalog-tools" role="search">
                 <label class="search">
@@ -104,42 +110,51 @@ pub fn CatalogPage() -> impl IntoView {
                     <select name="sort" node_ref=sort_box on:change=sort_changed>
                         {Sort::ALL
                             .into_iter()
-                            .map(|s| view! { <option value=s.as_str() selected=move || sort() == s>{s.label()}</option> })
+                            .map(|s| view! { <option value=s.as_str() selected=move || sort.get() == s>{s.label()}</option> })
                             .collect_view()}
                     </select>
                 </label>
                 <button type="submit">"Search"</button>
             </div>
         </Form>
-        <Transition fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
-            {move || Suspend::new(async move {
-                let products = products.await;
-                // Only a browser opens a product from here; a server render keeps no copy.
-                match &products {
-                    Ok(list) if !cfg!(feature = "ssr") => shown.remember(list),
-                    _ => {}
-                }
-                match products {
-                    Ok(list) if list.is_empty() => {
-                        view! {
-                            <p class="empty">
-                                "No products match your search. " <a href="/">"Show everything"</a>
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        view! {
-                            <ul class="product-grid">
-                                {list.into_iter().map(|p| view! { <ProductCard product=p/> }).collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+    }
+}
+
+/// The products found, or why there are none.
+#[component]
+fn ProductList(
+    products: Result<Vec<Product>, crate::error::AppError>,
+    shown: ShownProducts,
+) -> impl IntoView {
+    // Only a browser opens a product from here; a server render keeps no copy.
+    if let (Ok(list), false) = (&products, cfg!(feature = "ssr")) {
+        shown.remember(list);
+    }
+    match products {
+        Ok(list) if list.is_empty() => view! {
+            <p class="empty">"No products match your search. " <a href="/">"Show everything"</a></p>
+        }
+        .into_any(),
+        Ok(list) => view! {
+            <ul class="product-grid">
+                {list.into_iter().map(|p| view! { <ProductCard product=p/> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalog_url_leaves_the_defaults_out() {
+        assert_eq!(catalog_url("  ", Sort::Name), "/");
+        assert_eq!(catalog_url(" mug ", Sort::Name), "/?q=mug");
+        let sorted = catalog_url("a&b", Sort::PriceUp);
+        assert!(sorted.starts_with("/?q=a%26b&sort="), "{sorted}");
     }
 }
 
