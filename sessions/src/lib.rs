@@ -1,15 +1,26 @@
 //! Server-side sessions for axum on SQLite or PostgreSQL (through the `db` crate),
 //! independent of any UI framework.
 //!
-//! Where things happen, one hop each:
-//! - a session is **created** in [`SessionHandle::ensure`] (guest) or
-//!   [`SessionHandle::login`], via [`SessionStore::create`];
+//! Where things happen, one hop each (every write through the one protocol in `write`):
+//! - a session is **created** in [`SessionHandle::ensure`] (a guest) or
+//!   [`SessionHandle::login`] (signed in from the start, or replacing another user's
+//!   session), via [`SessionStore::create`];
 //! - it is **checked** once per request in [`session_middleware`] via [`SessionStore::load`]
 //!   (strict: unknown, expired, malformed or duplicate cookies are anonymous and cleared),
-//!   from memory when [`cache`] holds a current copy;
-//! - it is **rotated** in [`SessionHandle::login`] / [`SessionHandle::rotate`];
-//! - it is **destroyed** in [`SessionHandle::logout`], [`SessionStore::delete_user_sessions`]
-//!   and by the collector [`spawn_gc`].
+//!   from memory when [`cache`] holds a current copy, and slid forward by
+//!   [`SessionStore::touch`]; the event stream re-checks its session in the database with
+//!   [`SessionStore::live_by_id`];
+//! - it is **rotated** (new token, same row) at sign-in in [`SessionHandle::login`] via
+//!   [`SessionStore::authenticate`], at a password change in
+//!   [`SessionHandle::change_password`] via [`SessionStore::change_password`], and by
+//!   [`SessionStore::rotate`];
+//! - it is **destroyed** at sign-out in [`SessionHandle::logout`] (and in `login`, for a
+//!   session of another user) via [`SessionStore::delete`]; from another of the user's
+//!   sessions in [`SessionHandle::end_session`] via [`SessionStore::delete_by_handle`];
+//!   with all the user's others in [`SessionHandle::end_other_sessions`] via
+//!   [`SessionStore::delete_user_sessions`] and in [`SessionStore::change_password`];
+//!   on sight when [`SessionStore::load`] finds it expired; and by the collector
+//!   [`spawn_gc`] via [`SessionStore::delete_expired`].
 //!
 //! The browser only ever holds a random 256-bit token; the database only its SHA-256.
 

@@ -25,6 +25,49 @@ static SERVER_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .expect("test server runtime")
 });
 
+/// Every ERROR line the servers of this test binary have logged, in order (tests look for
+/// their own: an error's line names what failed).
+static ERRORS: LazyLock<Arc<std::sync::Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
+
+/// `RUST_LOG=debug cargo test ...` shows the servers' log; the ERROR lines are also kept
+/// in [`ERRORS`].
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    struct Capture;
+    impl std::io::Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            ERRORS.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let shown = tracing_subscriber::fmt::layer()
+        .with_test_writer()
+        .with_filter(tracing_subscriber::EnvFilter::from_default_env());
+    let kept = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(|| Capture)
+        .with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
+    let _ = tracing_subscriber::registry()
+        .with(shown)
+        .with(kept)
+        .try_init();
+}
+
+/// How much of [`ERRORS`] has been written so far.
+pub fn errors_logged() -> usize {
+    ERRORS.lock().unwrap().len()
+}
+
+/// The ERROR lines logged since `mark` (from [`errors_logged`]).
+pub fn errors_since(mark: usize) -> String {
+    String::from_utf8_lossy(&ERRORS.lock().unwrap()[mark..]).into_owned()
+}
+
 /// The fake clock starts here (2026-01-01T00:00:00Z).
 pub const T0: i64 = 1_767_225_600;
 
@@ -56,11 +99,7 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         site: impl FnOnce(&mut LeptosOptions) + Send + 'static,
     ) -> TestApp {
-        // `RUST_LOG=debug cargo test ...` shows the server's log.
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
+        init_logging();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::from_lookup(|_| None).expect("default config");
         config.database_url = db::testing::fresh_url(&dir.path().join("shop.db")).await;

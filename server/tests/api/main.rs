@@ -10,6 +10,7 @@ mod assets;
 mod cart;
 mod catalog;
 mod crash;
+mod errors;
 mod events;
 mod hostile;
 mod orders;
