@@ -40,6 +40,11 @@ pub enum AppError {
     NotFound,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The database is out of reach for now (down, restarting, out of connections, a
+    /// full disk): try again in [`RETRY_UNAVAILABLE_SECS`]. Answered 503 with
+    /// `Retry-After`; the cause is logged like an internal one.
+    #[error("The shop is briefly unavailable. Please try again in a few seconds.")]
+    Unavailable(Cause),
     /// Something failed on our side. Its cause is for the server's log only: the wire
     /// form carries no detail.
     #[error("Something went wrong on our side. Please try again.")]
@@ -48,6 +53,9 @@ pub enum AppError {
     #[error("Could not reach the shop: {0}")]
     Network(String),
 }
+
+/// What a client is told to wait before trying again after [`AppError::Unavailable`].
+pub const RETRY_UNAVAILABLE_SECS: u64 = 5;
 
 /// Why an [`AppError::Internal`] happened: what failed, and the error it failed with (its
 /// source chain included). Not part of the wire form; two errors are equal whatever
@@ -153,11 +161,17 @@ pub struct ErrorBody {
 impl From<AppError> for ErrorBody {
     /// The wire form, and the edge where an internal error is logged (once).
     fn from(e: AppError) -> Self {
-        if let AppError::Internal(cause) = &e {
-            cause.log();
+        e.log_cause();
+        #[cfg(feature = "ssr")]
+        if let AppError::Unavailable(_) = e {
+            // A page's data (or an answer) met the outage: later pages check first.
+            if let Some(state) = leptos::prelude::use_context::<crate::state::AppState>() {
+                state.outage.suspect();
+            }
         }
         let retry_after_secs = match e {
             AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            AppError::Unavailable(_) => Some(RETRY_UNAVAILABLE_SECS),
             _ => None,
         };
         let (error, message) = (e.code().to_string(), e.to_string());
@@ -189,12 +203,21 @@ impl From<ErrorBody> for AppError {
                 retry_after_secs: b.retry_after_secs.unwrap_or(60),
             },
             "network" => AppError::Network(b.message),
+            "unavailable" => AppError::Unavailable(Cause::default()),
             _ => AppError::Internal(Cause::default()),
         }
     }
 }
 
 impl AppError {
+    /// Logs the cause of an internal or unavailable error (once: see [`Cause::log`]).
+    /// Called where the error becomes an answer.
+    pub fn log_cause(&self) {
+        if let AppError::Internal(cause) | AppError::Unavailable(cause) = self {
+            cause.log();
+        }
+    }
+
     /// An internal error: `what` failed, with `error` (kept for the log).
     pub fn internal(
         what: &'static str,
@@ -214,6 +237,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
             AppError::Network(_) => "network",
         }
@@ -238,6 +262,9 @@ impl AppError {
             AppError::TooManyRequests { .. } => {
                 "Too many attempts. Please wait a little and try again."
             }
+            AppError::Unavailable(_) => {
+                "The shop is briefly unavailable. Please try again in a few seconds."
+            }
             AppError::Internal(_) | AppError::Network(_) => {
                 "Something went wrong on our side. Please try again."
             }
@@ -255,6 +282,7 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound => 404,
             AppError::TooManyRequests { .. } => 429,
+            AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
             AppError::Network(_) => 502,
         }
@@ -299,7 +327,11 @@ mod ssr {
 
     impl From<sqlx::Error> for AppError {
         fn from(err: sqlx::Error) -> Self {
-            AppError::internal("database error", err)
+            if db::is_unavailable(&err) {
+                AppError::Unavailable(super::Cause::new("database unavailable", err))
+            } else {
+                AppError::internal("database error", err)
+            }
         }
     }
 }
@@ -332,6 +364,7 @@ mod tests {
             AppError::NotFound,
             AppError::Internal(Cause::default()),
             AppError::Conflict("Only 2 left.".into()),
+            AppError::Unavailable(Cause::default()),
             AppError::InvalidFields(vec![FieldError {
                 field: "city".into(),
                 message: "Please enter a city.".into(),

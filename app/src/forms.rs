@@ -39,6 +39,7 @@ impl From<AppError> for FormError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Internal(cause) => FormError::Internal(cause),
+            AppError::Unavailable(cause) => FormError::Unavailable(cause),
             AppError::InvalidCredentials => FormError::Credentials,
             AppError::TooManyRequests { retry_after_secs } => FormError::TooMany(retry_after_secs),
             other => FormError::Internal(crate::error::Cause::new(
@@ -67,6 +68,7 @@ impl From<FormError> for AppError {
             FormError::Credentials => AppError::InvalidCredentials,
             FormError::TooMany(retry_after_secs) => AppError::TooManyRequests { retry_after_secs },
             FormError::Internal(cause) => AppError::Internal(cause),
+            FormError::Unavailable(cause) => AppError::Unavailable(cause),
             other => AppError::Invalid(other.message().to_string()),
         }
     }
@@ -86,7 +88,7 @@ pub fn finish(
         }
         Err(e) if is_plain_form_post() => {
             // The edge for a plain form: the error becomes a redirect, not an answer body.
-            if let FormError::Internal(cause) = &e {
+            if let FormError::Internal(cause) | FormError::Unavailable(cause) = &e {
                 cause.log();
             }
             let mut query = form_urlencoded::Serializer::new(String::new());

@@ -20,7 +20,12 @@ pub fn session() -> Result<SessionHandle, AppError> {
 
 impl From<sessions::StoreError> for AppError {
     fn from(err: sessions::StoreError) -> Self {
-        AppError::internal("session store error", err)
+        match &err {
+            sessions::StoreError::Db(e) if db::is_unavailable(e) => {
+                AppError::Unavailable(Cause::new("database unavailable", err))
+            }
+            _ => AppError::internal("session store error", err),
+        }
     }
 }
 

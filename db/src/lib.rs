@@ -176,6 +176,33 @@ impl Db {
         }
     }
 
+    /// Asks the database something trivial, on the reader, within `limit`: whether it
+    /// answers at all (for readiness, and before serving a page during an outage).
+    pub async fn ping(&self, limit: Duration) -> Result<(), sqlx::Error> {
+        let asked = async {
+            on!(self.reader(), p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))
+        };
+        tokio::time::timeout(limit, asked)
+            .await
+            .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+    }
+
+    /// Whether every migration this build embeds is applied (another process may have
+    /// rolled the schema back, or not yet forward).
+    pub async fn migrations_applied(&self) -> Result<bool, sqlx::Error> {
+        let expected = match self.backend() {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
+        };
+        let want: Vec<i64> = expected.iter().map(|m| m.version).collect();
+        let have: Vec<i64> = on!(self.reader(), p => {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(want.iter().all(|v| have.contains(v)))
+    }
+
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         match self {
@@ -185,6 +212,34 @@ impl Db {
             }
             Db::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+/// Whether `e` means the database is out of reach for now (down, restarting, unreachable,
+/// out of connections, or a SQLite file that is busy or on a full disk), as opposed to a
+/// statement that is wrong: such a request should be answered "try again shortly"
+/// (503 with `Retry-After`), not as a fault of ours.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                // 08: connection exception; 57P01-03: shutting down or starting up;
+                // 53: insufficient resources (out of connections, disk full, memory).
+                code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
+            } else {
+                // SQLite's primary result code is the low byte of the extended one:
+                // 5 busy (the lock was not free within the busy timeout), 10 I/O error,
+                // 13 full (the disk, or the file's page limit).
+                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 10 | 13))
+            }
+        }
+        _ => false,
     }
 }
 
@@ -279,8 +334,8 @@ async fn connect_postgres(url: &str, settings: &PgSettings) -> Result<Db, DbErro
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections.max(1))
         .min_connections(1)
-        // A request waits at most this long for a free connection, then gets a 500
-        // instead of hanging.
+        // A request waits at most this long for a free connection (or for a server that
+        // is down to come back), then gets a 503 instead of hanging.
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(600))
         .max_lifetime(Duration::from_secs(1800))

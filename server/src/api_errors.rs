@@ -68,10 +68,13 @@ pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::TooManyRequests { retry_after_secs } = err {
-            parts
-                .headers
-                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        let retry_after = match err {
+            AppError::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            AppError::Unavailable(_) => Some(app::error::RETRY_UNAVAILABLE_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            parts.headers.insert(RETRY_AFTER, HeaderValue::from(secs));
         }
     }
     Response::from_parts(parts, Body::from(bytes))

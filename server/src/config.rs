@@ -35,6 +35,13 @@ pub struct Config {
     /// `REGISTRATIONS_PER_HOUR`, default 10: accounts that may be created per client
     /// network (an IPv4 /24 or IPv6 /48) per hour.
     pub registrations_per_hour: u32,
+    /// `REQUEST_TIMEOUT_SECS`, default 30: a request whose answer has not started by then
+    /// is answered 503 (the event stream's starts at once).
+    pub request_timeout: Duration,
+    /// `HEADER_READ_TIMEOUT_SECS` (default 15: time to send a request head, and the
+    /// longest idle keep-alive) and `CONNECTIONS_PER_CLIENT` (default 256: connections
+    /// one address may hold; trusted proxies are not limited).
+    pub connections: crate::serve::ConnectionLimits,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -60,6 +67,12 @@ impl Config {
     fn from_settings(env: &Settings<'_>) -> Result<Self, ConfigError> {
         let pg = db::PgSettings::default();
         let streams = app::live::hub::Limits::default();
+        let sessions = session_config(env)?;
+        let connections = crate::serve::ConnectionLimits {
+            header_read: env.secs("HEADER_READ_TIMEOUT_SECS", 15, 1)?,
+            per_client: env.number("CONNECTIONS_PER_CLIENT", 256, 1..=1_000_000)?,
+            trusted: sessions.trusted_proxies.clone(),
+        };
         Ok(Config {
             database_url: env
                 .text("DATABASE_URL")
@@ -73,7 +86,9 @@ impl Config {
             },
             seed_demo_data: env.flag("SEED_DEMO_DATA", true)?,
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 10, 0)?,
-            sessions: session_config(env)?,
+            sessions,
+            connections,
+            request_timeout: env.secs("REQUEST_TIMEOUT_SECS", 30, 1)?,
             served_by: served_by(env.text("SERVED_BY"))?,
             gc_interval: env.secs("SESSION_GC_INTERVAL_SECS", 300, 1)?,
             registrations_per_hour: env.number(

@@ -6,9 +6,11 @@ pub mod assets;
 pub mod config;
 pub mod guard;
 pub mod headers;
+pub mod health;
 pub mod seed;
+pub mod serve;
+pub mod unavailable;
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
@@ -18,7 +20,6 @@ use app::{shell, App};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
@@ -81,11 +82,28 @@ async fn sessions_except_static(
     }
 }
 
+/// The whole service as `run` serves it: the probes ([`health`], outside every layer),
+/// then [`router`] with the configured request time limit and `X-Served-By`.
+pub fn app(state: AppState, config: &Config) -> Router {
+    let probes = health::routes(state.clone());
+    let shop = router(state, config.request_timeout);
+    let shop = match &config.served_by {
+        Some(name) => shop.layer(SetResponseHeaderLayer::overriding(
+            axum::http::HeaderName::from_static("x-served-by"),
+            name.clone(),
+        )),
+        None => shop,
+    };
+    probes.merge(shop)
+}
+
 /// Builds the complete application router: server functions under `/api`, SSR pages,
-/// the built files under `/pkg` (see [`assets`]), other static files from the site root, and the HTTP layers (outermost first: trace,
-/// compression, security headers, body limit, cross-site refusal, session, private-page guard,
-/// API error statuses, page response).
-pub fn router(state: AppState) -> Router {
+/// the built files under `/pkg` (see [`assets`]), other static files from the site root,
+/// and the HTTP layers, outermost first: trace, compression, security headers, the
+/// request time limit ([`unavailable::time_limit`]), body limit, client address,
+/// cross-site refusal, the outage guard ([`unavailable::outage_guard`]), session,
+/// private-page guard, API error statuses, page response.
+pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
     let store = state.sessions.clone();
     let https = store.config().secure;
     let proxies = store.config().trusted_proxies.clone();
@@ -93,6 +111,7 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
     let pkg = assets::pkg_service(&state.leptos_options);
+    let outage_state = state.clone();
     let router = Router::new()
         .route(
             app::live::EVENTS_PATH,
@@ -115,12 +134,20 @@ pub fn router(state: AppState) -> Router {
             store,
             sessions_except_static,
         ))
+        .layer(middleware::from_fn_with_state(
+            outage_state,
+            unavailable::outage_guard,
+        ))
         .layer(middleware::from_fn(sessions::reject_cross_site))
         .layer(middleware::from_fn_with_state(
             proxies,
             sessions::client_addr_middleware,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            request_timeout,
+            unavailable::time_limit,
+        ));
     headers::add(router, https)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -156,6 +183,7 @@ pub async fn prepare(
         sessions,
         names: Default::default(),
         live: app::live::hub::Hub::new(config.event_streams),
+        outage: Default::default(),
     })
 }
 
@@ -176,33 +204,16 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         state.sessions.clone(),
         config.gc_interval,
     );
-    let app = match &config.served_by {
-        Some(name) => router(state).layer(SetResponseHeaderLayer::overriding(
-            axum::http::HeaderName::from_static("x-served-by"),
-            name.clone(),
-        )),
-        None => router(state),
-    };
-
+    let app = app(state, &config);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| StartupError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartupError::Serve)?;
-    let listener = listener
-        // Leptos streams HTML in small chunks; without TCP_NODELAY, Nagle's algorithm and
-        // delayed ACKs add ~40 ms per response on kept-alive connections.
-        .tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
     tracing::info!("listening on http://{local}");
     println!("Oxide & Oak is open at http://{local}");
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let server = serve::serve(listener, app, config.connections.clone(), async move {
         shutdown_signal().await;
         // Event streams never finish by themselves: end them, so the in-flight requests
         // that remain are real ones (browsers reconnect to another process).
@@ -213,7 +224,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     // the process alive forever.
     let grace = config.shutdown_grace;
     tokio::select! {
-        served = server.into_future() => served.map_err(StartupError::Serve)?,
+        () = server => {}
         _ = async {
             if signalled_rx.await.is_ok() {
                 tokio::time::sleep(grace).await;

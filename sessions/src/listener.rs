@@ -54,6 +54,7 @@ async fn until_closed(closed: &mut tokio::sync::watch::Receiver<bool>) {
 async fn listen_local(store: SessionStore) {
     let mut changes = store.subscribe();
     let mut closed = store.closed();
+    store.set_listening(true);
     loop {
         tokio::select! {
             change = changes.recv() => match change {
@@ -96,6 +97,7 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
         // every open page to read its state again (events were lost too).
         store.clear_cache();
         store.enable_cache(true);
+        store.set_listening(true);
         store.emit_local(Event::new(EventKind::Resync, None, None));
         backoff = Duration::from_millis(50);
         tracing::debug!("session change listener connected");
@@ -103,6 +105,7 @@ async fn listen_postgres(store: SessionStore, pool: sqlx::PgPool) {
             Ended::Closed => return,
             Ended::Lost(why) => {
                 tracing::warn!("session change listener {why}; sessions are read from the database until it is back");
+                store.set_listening(false);
                 store.enable_cache(false);
                 store.clear_cache();
             }

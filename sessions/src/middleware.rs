@@ -2,7 +2,7 @@
 //! that writes it.
 
 use axum::extract::{Request, State};
-use axum::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, USER_AGENT};
+use axum::http::header::{CACHE_CONTROL, COOKIE, RETRY_AFTER, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -77,9 +77,11 @@ pub async fn session_middleware(
                         error = &e as &dyn std::error::Error,
                         "session lookup failed"
                     );
+                    // The database is out of reach (or failing): try again shortly.
                     return (
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "The shop is briefly unavailable. Please try again.",
+                        [(RETRY_AFTER, "5"), (CACHE_CONTROL, "no-store")],
+                        "The shop is briefly unavailable. Please try again in a few seconds.",
                     )
                         .into_response();
                 }

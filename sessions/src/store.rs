@@ -32,6 +32,8 @@ pub struct SessionStore {
     announcer: Announcer,
     /// Set when the store is closed: background tasks end.
     closed: Arc<watch::Sender<bool>>,
+    /// Whether this process's listener hears the changes (set by `crate::listener`).
+    listening: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl SessionStore {
@@ -48,7 +50,18 @@ impl SessionStore {
             config: Arc::new(config),
             cache: Arc::new(cache),
             closed: Arc::new(watch::channel(false).0),
+            listening: Default::default(),
         }
+    }
+
+    /// Whether this process hears every change announced (its listener is running and,
+    /// on PostgreSQL, connected): readiness.
+    pub fn listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_listening(&self, on: bool) {
+        self.listening.store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Every change made through this store, after it committed.

@@ -27,11 +27,13 @@ pub enum FormError {
     SamePassword,
     /// Throttled: wait this many seconds.
     TooMany(u64),
+    /// The database is out of reach for now (see `AppError::Unavailable`).
+    Unavailable(crate::error::Cause),
     Internal(crate::error::Cause),
 }
 
 impl FormError {
-    const ALL: [FormError; 12] = [
+    const ALL: [FormError; 13] = [
         FormError::Credentials,
         FormError::UsernameLength,
         FormError::UsernameChars,
@@ -43,6 +45,7 @@ impl FormError {
         FormError::CurrentPassword,
         FormError::SamePassword,
         FormError::TooMany(60),
+        FormError::Unavailable(crate::error::Cause::none()),
         FormError::Internal(crate::error::Cause::none()),
     ];
 
@@ -59,6 +62,7 @@ impl FormError {
             FormError::CurrentPassword => "current_password",
             FormError::SamePassword => "same_password",
             FormError::TooMany(_) => "too_many",
+            FormError::Unavailable(_) => "unavailable",
             FormError::Internal(_) => "internal",
         }
     }
@@ -83,6 +87,7 @@ impl FormError {
             | FormError::CurrentPassword
             | FormError::SamePassword
             | FormError::TooMany(_)
+            | FormError::Unavailable(_)
             | FormError::Internal(_) => {}
         }
     }
@@ -103,6 +108,9 @@ impl FormError {
             FormError::CurrentPassword => "Your current password is not right.",
             FormError::SamePassword => "The new password must differ from the current one.",
             FormError::TooMany(_) => "Too many attempts. Please wait a little and try again.",
+            FormError::Unavailable(_) => {
+                "The shop is briefly unavailable. Please try again in a few seconds."
+            }
             FormError::Internal(_) => "Something went wrong on our side. Please try again.",
         }
     }

@@ -165,9 +165,7 @@ impl Follower {
             Err(e) => {
                 // The stream is this error's edge: it ends here, and the browser
                 // reconnects.
-                if let AppError::Internal(cause) = &e {
-                    cause.log();
-                }
+                e.log_cause();
                 None
             }
         }

@@ -123,9 +123,7 @@ pub async fn place_order(
         // draft only loses the convenience, so a failure to save it is logged, not shown.
         Err(error) if crate::forms::is_plain_form_post() => {
             // The edge for this error: it becomes a redirect, not an answer body.
-            if let AppError::Internal(cause) = &error {
-                cause.log();
-            }
+            error.log_cause();
             if let Some(sid) = session.id() {
                 let draft = Draft {
                     form: form.bounded(),

@@ -123,15 +123,14 @@ impl TestApp {
                 let state = server::prepare(&config, options, Arc::new(server_clock))
                     .await
                     .expect("prepare");
-                let router = server::router(state.clone());
-                tokio::spawn(async move {
-                    axum::serve(
-                        listener,
-                        router.into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .await
-                    .unwrap();
-                });
+                let app = server::app(state.clone(), &config);
+                let limits = config.connections.clone();
+                tokio::spawn(server::serve::serve(
+                    listener,
+                    app,
+                    limits,
+                    std::future::pending(),
+                ));
                 (state, addr)
             })
             .await
