@@ -179,9 +179,8 @@ impl Db {
     /// Asks the database something trivial, on the reader, within `limit`: whether it
     /// answers at all (for readiness, and before serving a page during an outage).
     pub async fn ping(&self, limit: Duration) -> Result<(), sqlx::Error> {
-        let asked = async {
-            on!(self.reader(), p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))
-        };
+        let asked =
+            async { on!(self.reader(), p => sqlx::query("SELECT 1").execute(p).await.map(|_| ())) };
         tokio::time::timeout(limit, asked)
             .await
             .unwrap_or(Err(sqlx::Error::PoolTimedOut))
@@ -228,7 +227,10 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
                 // 08: connection exception; 57P01-03: shutting down or starting up;
                 // 53: insufficient resources (out of connections, disk full, memory).
                 code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
@@ -280,6 +282,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbError> {
             .min_connections(if in_memory { 1 } else { 0 })
             .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
             .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
+            .after_release(|conn, _| Box::pin(release_only_if_idle(conn)))
             .connect_with(options.clone())
     };
     let opened = |source| DbError::Open {
@@ -294,6 +297,29 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbError> {
         open(8).await.map_err(opened)?
     };
     Ok(Db::Sqlite { reader, writer })
+}
+
+/// Whether a SQLite connection handed back to the pool may be lent again: only if no
+/// transaction is open on it. When a statement fails because the disk is full (or on an
+/// I/O error), SQLite rolls the transaction back by itself; sqlx's ROLLBACK then fails,
+/// and sqlx goes on believing a transaction is open. Its next "transaction" would be a
+/// savepoint inside one that is never committed: writes answered as done, seen by this
+/// connection only, and gone when it closes. Such a connection is closed instead (which
+/// also rolls back whatever is open on it) and the pool opens a fresh one.
+async fn release_only_if_idle(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // A rollback queued by a dropped transaction may not have run yet: let it.
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            "a SQLite connection came back with a transaction still open after a failed \
+             statement (a full disk?): closed, and a fresh one opened"
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Parses a PostgreSQL URL, including libpq's socket form with an empty host

@@ -167,20 +167,16 @@ async fn connection(
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
     let mut conn = std::pin::pin!(conn);
-    loop {
-        tokio::select! {
-            done = conn.as_mut() => {
-                if let Err(e) = done {
-                    tracing::debug!(error = %e, "connection ended");
-                }
-                return;
+    tokio::select! {
+        done = conn.as_mut() => {
+            if let Err(e) = done {
+                tracing::debug!(error = %e, "connection ended");
             }
-            () = stopped(&mut stop) => {
-                conn.as_mut().graceful_shutdown();
-                // Polled on to its end; the shutdown signal stays set.
-                let _ = conn.as_mut().await;
-                return;
-            }
+        }
+        () = stopped(&mut stop) => {
+            // Idle: closed now; answering: closed once the answer is out.
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.as_mut().await;
         }
     }
 }

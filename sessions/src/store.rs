@@ -61,7 +61,8 @@ impl SessionStore {
     }
 
     pub(crate) fn set_listening(&self, on: bool) {
-        self.listening.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.listening
+            .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Every change made through this store, after it committed.

@@ -68,6 +68,12 @@ pub fn errors_since(mark: usize) -> String {
     String::from_utf8_lossy(&ERRORS.lock().unwrap()[mark..]).into_owned()
 }
 
+/// Runs `work` on the servers' runtime (for helpers that must keep running while a test
+/// waits, such as a network link between the shop and its database).
+pub fn spawn_background(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    SERVER_RUNTIME.spawn(work);
+}
+
 /// The fake clock starts here (2026-01-01T00:00:00Z).
 pub const T0: i64 = 1_767_225_600;
 

@@ -13,6 +13,7 @@ mod crash;
 mod errors;
 mod events;
 mod hostile;
+mod operations;
 mod orders;
 mod scaleout;
 mod security;
