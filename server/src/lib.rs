@@ -7,6 +7,7 @@ pub mod config;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod request_id;
 pub mod seed;
 pub mod serve;
 pub mod unavailable;
@@ -26,6 +27,7 @@ use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sessions::{Clock, SessionStore, SystemClock};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -99,7 +101,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
 
 /// Builds the complete application router: server functions under `/api`, SSR pages,
 /// the built files under `/pkg` (see [`assets`]), other static files from the site root,
-/// and the HTTP layers, outermost first: trace, compression, security headers, the
+/// and the HTTP layers, outermost first: the request id (kept from a trusted proxy, else
+/// made; [`request_id`]), trace (a span per request with its id), compression, security headers, the
 /// request time limit ([`unavailable::time_limit`]), body limit, client address,
 /// cross-site refusal, the outage guard ([`unavailable::outage_guard`]), session,
 /// private-page guard, API error statuses, page response.
@@ -107,6 +110,7 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
     let store = state.sessions.clone();
     let https = store.config().secure;
     let proxies = store.config().trusted_proxies.clone();
+    let proxies_for_ids = proxies.clone();
     let routes = route_list();
     let context_state = state.clone();
     let provide_state = move || leptos::prelude::provide_context(context_state.clone());
@@ -150,7 +154,18 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
         ));
     headers::add(router, https)
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_id::span))
+        .layer(PropagateRequestIdLayer::new(
+            request_id::X_REQUEST_ID.clone(),
+        ))
+        .layer(SetRequestIdLayer::new(
+            request_id::X_REQUEST_ID.clone(),
+            request_id::RandomId,
+        ))
+        .layer(middleware::from_fn_with_state(
+            proxies_for_ids,
+            request_id::only_from_trusted,
+        ))
 }
 
 /// Opens the database, seeds it if asked, and returns the state the router needs.
@@ -210,7 +225,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .map_err(|source| StartupError::Bind { addr, source })?;
     let local = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!("listening on http://{local}");
-    println!("Oxide & Oak is open at http://{local}");
+    // For people, on the terminal's other stream: standard output may be a log
+    // collector's JSON lines (`LOG_FORMAT=json`).
+    eprintln!("Oxide & Oak is open at http://{local}");
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let server = serve::serve(listener, app, config.connections.clone(), async move {

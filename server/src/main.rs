@@ -9,12 +9,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn")),
-        )
-        .init();
+    if let Err(e) = init_logging(std::env::var("LOG_FORMAT").ok().as_deref()) {
+        eprintln!("shop: {e}");
+        return ExitCode::FAILURE;
+    }
 
     let result = match server::Config::from_env() {
         Ok(config) => server::run(config).await,
@@ -28,4 +26,27 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The log: `RUST_LOG` filters it; `LOG_FORMAT` is `text` (the default: one readable line
+/// per event) or `json` (one JSON object per line, with the request's span, for log
+/// collectors).
+fn init_logging(format: Option<&str>) -> Result<(), String> {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format.map(str::trim).unwrap_or("") {
+        "" | "text" => builder.init(),
+        "json" => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        other => {
+            return Err(format!(
+                "invalid value for LOG_FORMAT: expected text or json, got {other:?}"
+            ))
+        }
+    }
+    Ok(())
 }

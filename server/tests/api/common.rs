@@ -51,7 +51,10 @@ fn init_logging() {
     let kept = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(|| Capture)
-        .with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
+        // Every span (a line names the request it belongs to), ERROR events only.
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            meta.is_span() || *meta.level() == tracing::Level::ERROR
+        }));
     let _ = tracing_subscriber::registry()
         .with(shown)
         .with(kept)

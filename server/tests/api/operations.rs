@@ -617,3 +617,111 @@ async fn sqlite_only_a_full_disk_refuses_writes_with_503_keeps_reads_and_the_fil
         landed.len()
     );
 }
+
+#[tokio::test]
+async fn request_ids_come_from_trusted_proxies_only_and_are_in_the_log_lines() {
+    let app = TestApp::spawn_with(|c| {
+        c.sessions.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+    let untrusted = TestApp::spawn().await;
+    let client = app.browser();
+    // Made here when none is given; a bad one from a proxy is replaced.
+    for (server, given) in [
+        (&app, None),
+        (&app, Some("has space")),
+        (&untrusted, Some("from-a-client")),
+    ] {
+        let mut req = client.get(server.url("/"));
+        if let Some(id) = given {
+            req = req.header("x-request-id", id);
+        }
+        let res = req.send().await.unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(id.len(), 32, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+    // Kept from a trusted proxy, sent back, and in the lines logged for the request.
+    let mug = product_id(&app, "stoneware-mug").await;
+    assert_eq!(add(&app, &client, mug, "1").await.status(), 200);
+    exec(&app, "ALTER TABLE cart_items RENAME TO cart_items_gone").await;
+    let mark = errors_logged();
+    let res = client
+        .post(app.url("/api/cart_count"))
+        .header("x-request-id", "lb-7f3a.1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    assert_eq!(res.headers()["x-request-id"], "lb-7f3a.1");
+    let log = errors_since(mark);
+    let line = log
+        .lines()
+        .find(|l| l.contains("cart_items"))
+        .expect("the error's line");
+    assert!(line.contains("request{id=lb-7f3a.1 "), "{line}");
+    exec(&app, "ALTER TABLE cart_items_gone RENAME TO cart_items").await;
+}
+
+#[tokio::test]
+async fn the_binary_logs_json_lines_on_request_and_refuses_an_unknown_format() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let url = db::testing::fresh_url(&dir.path().join("shop.db")).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = |format: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+        cmd.env("LOG_FORMAT", format)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .env("LEPTOS_OUTPUT_NAME", "shop")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", dir.path())
+            .env("DATABASE_URL", &url)
+            .env("COOKIE_SECURE", "false")
+            .env("TRUSTED_PROXIES", "127.0.0.1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    let refused = server("yaml").output().unwrap();
+    assert!(!refused.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&refused.stderr).trim(),
+        "shop: invalid value for LOG_FORMAT: expected text or json, got \"yaml\""
+    );
+
+    let mut child = server("json").spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (name, password) = ALICE;
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/login"))
+        .header("x-request-id", "trace-42")
+        .form(&[("username", name), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "nothing logged");
+    let signed_in = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "signed in")
+        .unwrap_or_else(|| panic!("no sign-in line in {stdout}"));
+    assert_eq!(signed_in["span"]["id"], "trace-42", "{signed_in}");
+    assert!(!stdout.contains(password), "the password is in the log");
+}
