@@ -328,6 +328,7 @@ mod ssr {
     impl From<sqlx::Error> for AppError {
         fn from(err: sqlx::Error) -> Self {
             if db::is_unavailable(&err) {
+                metrics::counter!("shop_db_unavailable_total").increment(1);
                 AppError::Unavailable(super::Cause::new("database unavailable", err))
             } else {
                 AppError::internal("database error", err)

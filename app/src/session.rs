@@ -22,6 +22,7 @@ impl From<sessions::StoreError> for AppError {
     fn from(err: sessions::StoreError) -> Self {
         match &err {
             sessions::StoreError::Db(e) if db::is_unavailable(e) => {
+                metrics::counter!("shop_db_unavailable_total").increment(1);
                 AppError::Unavailable(Cause::new("database unavailable", err))
             }
             _ => AppError::internal("session store error", err),

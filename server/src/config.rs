@@ -42,6 +42,9 @@ pub struct Config {
     /// longest idle keep-alive) and `CONNECTIONS_PER_CLIENT` (default 256: connections
     /// one address may hold; trusted proxies are not limited).
     pub connections: crate::serve::ConnectionLimits,
+    /// `METRICS_ADDR`, default none (off): where Prometheus metrics are served
+    /// (`http://ADDR/metrics`), apart from the shop so they are never public by accident.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -89,6 +92,7 @@ impl Config {
             sessions,
             connections,
             request_timeout: env.secs("REQUEST_TIMEOUT_SECS", 30, 1)?,
+            metrics_addr: env.address("METRICS_ADDR")?,
             served_by: served_by(env.text("SERVED_BY"))?,
             gc_interval: env.secs("SESSION_GC_INTERVAL_SECS", 300, 1)?,
             registrations_per_hour: env.number(
@@ -220,6 +224,18 @@ impl<'a> Settings<'a> {
     fn secs(&self, name: &'static str, default: u64, min: u64) -> Result<Duration, ConfigError> {
         self.number(name, default, min..=u64::MAX)
             .map(Duration::from_secs)
+    }
+
+    /// An `IP:PORT` to listen on; `None` when unset.
+    fn address(&self, name: &'static str) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        self.text(name)
+            .map(|v| {
+                v.parse().map_err(|_| ConfigError {
+                    name,
+                    reason: format!("expected IP:PORT (e.g. 127.0.0.1:9100), got {v:?}"),
+                })
+            })
+            .transpose()
     }
 
     /// A value with its own syntax (empty when unset).

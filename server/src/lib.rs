@@ -7,6 +7,7 @@ pub mod config;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod prometheus;
 pub mod request_id;
 pub mod seed;
 pub mod serve;
@@ -87,6 +88,7 @@ async fn sessions_except_static(
 /// The whole service as `run` serves it: the probes ([`health`], outside every layer),
 /// then [`router`] with the configured request time limit and `X-Served-By`.
 pub fn app(state: AppState, config: &Config) -> Router {
+    prometheus::handle(); // the recorder, before the first request is counted
     let probes = health::routes(state.clone());
     let shop = router(state, config.request_timeout);
     let shop = match &config.served_by {
@@ -126,6 +128,7 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        .route_layer(middleware::from_fn(prometheus::note_route))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -154,6 +157,7 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
         ));
     headers::add(router, https)
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(prometheus::record))
         .layer(TraceLayer::new_for_http().make_span_with(request_id::span))
         .layer(PropagateRequestIdLayer::new(
             request_id::X_REQUEST_ID.clone(),
@@ -219,6 +223,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         state.sessions.clone(),
         config.gc_interval,
     );
+    let metrics = match config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, state.clone()).await?),
+        None => None,
+    };
     let app = app(state, &config);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -252,10 +260,33 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
     gc.abort();
     prune.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     store.close();
     db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Serves the metrics (`GET /metrics`) on their own address, apart from the shop's.
+async fn serve_metrics(
+    addr: SocketAddr,
+    state: AppState,
+) -> Result<tokio::task::JoinHandle<()>, StartupError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!("metrics at http://{local}/metrics");
+    let metrics = prometheus::router(state);
+    let limits = serve::ConnectionLimits::default();
+    Ok(tokio::spawn(serve::serve(
+        listener,
+        metrics,
+        limits,
+        std::future::pending(),
+    )))
 }
 
 /// The shop's own collector, beside the session engine's: deletes throttle counters that

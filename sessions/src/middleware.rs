@@ -93,6 +93,9 @@ pub async fn session_middleware(
             None
         }
     };
+    if rejected.is_some() {
+        metrics::counter!("shop_session_lookups_total", "result" => "refused").increment(1);
+    }
     if let Some((reason, fp)) = &rejected {
         tracing::info!(?reason, cookie = %fp, "session cookie rejected; treating request as anonymous");
     }

@@ -198,8 +198,14 @@ impl SessionStore {
         // only the row decides that a session has ended.
         let cached = self.cache.get(&hash, now).filter(|s| !self.is_expired(s));
         let (session, epoch) = match cached {
-            Some(session) => (session, None),
+            Some(session) => {
+                metrics::counter!("shop_session_lookups_total", "result" => "cache_hit")
+                    .increment(1);
+                (session, None)
+            }
             None => {
+                metrics::counter!("shop_session_lookups_total", "result" => "cache_miss")
+                    .increment(1);
                 let epoch = self.cache.epoch();
                 let Some(session) = self.rows.by_token_hash(&hash).await? else {
                     return Ok(Lookup::Unknown);

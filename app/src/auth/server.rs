@@ -96,6 +96,23 @@ pub async fn ensure_user(
 /// its token). Unknown user and wrong password take the same path through argon2 and
 /// come back as the same `FormError::Credentials`.
 pub async fn sign_in(username: &str, password: String, remember: bool) -> Result<(), FormError> {
+    let outcome = check_and_sign_in(username, password, remember).await;
+    let result = match &outcome {
+        Ok(()) => "ok",
+        Err(FormError::Credentials) => "refused",
+        Err(FormError::TooMany(_)) => "throttled",
+        Err(_) => "failed",
+    };
+    metrics::counter!("shop_sign_ins_total", "result" => result).increment(1);
+    outcome
+}
+
+/// [`sign_in`] without its count.
+async fn check_and_sign_in(
+    username: &str,
+    password: String,
+    remember: bool,
+) -> Result<(), FormError> {
     let state = crate::state::app_state()?;
     let now = state.sessions.now();
     let parsed = Username::parse(username).ok();

@@ -725,3 +725,108 @@ async fn the_binary_logs_json_lines_on_request_and_refuses_an_unknown_format() {
     assert_eq!(signed_in["span"]["id"], "trace-42", "{signed_in}");
     assert!(!stdout.contains(password), "the password is in the log");
 }
+
+/// Serves the metrics of `app` on a port of their own; returns their address.
+async fn metrics_of(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let metrics = server::prometheus::router(app.state.clone());
+    spawn_background(server::serve::serve(
+        listener,
+        metrics,
+        Default::default(),
+        std::future::pending(),
+    ));
+    format!("http://{addr}/metrics")
+}
+
+/// The value of the sample `name{labels}` in a Prometheus text answer (labels in any
+/// order), if it is there.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.rsplit_once(' ')?;
+        let (metric, rest) = key.split_once('{').unwrap_or((key, ""));
+        let all = labels
+            .iter()
+            .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        (metric == name && all)
+            .then(|| value.parse().ok())
+            .flatten()
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_routes_sessions_and_sign_ins_and_name_no_one() {
+    let app = TestApp::spawn().await;
+    let url = metrics_of(&app).await;
+    let scrape = || async { reqwest::get(&url).await.unwrap().text().await.unwrap() };
+    let before = scrape().await;
+    let count =
+        |text: &str, name: &str, labels: &[(&str, &str)]| sample(text, name, labels).unwrap_or(0.0);
+
+    let shopper = app.browser();
+    assert_eq!(
+        get(&shopper, &app, "/products/stoneware-mug")
+            .await
+            .status(),
+        200
+    );
+    let (name, password) = ALICE;
+    assert_eq!(app.login(&shopper, name, password).await.status(), 200);
+    assert_eq!(
+        app.login(&app.browser(), name, "not-her-password-at-all")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(get(&shopper, &app, "/cart").await.status(), 200);
+    let stale = app.raw();
+    let refused = stale
+        .get(app.url("/cart"))
+        .header("cookie", "sid=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 200);
+
+    let after = scrape().await;
+    let grew = |name: &str, labels: &[(&str, &str)]| {
+        count(&after, name, labels) - count(&before, name, labels)
+    };
+    let page = [
+        ("route", "/products/{slug}"),
+        ("method", "GET"),
+        ("status", "200"),
+    ];
+    assert!(grew("shop_http_requests_total", &page) >= 1.0, "{after}");
+    let login = [
+        ("route", "/api/login"),
+        ("method", "POST"),
+        ("status", "401"),
+    ];
+    assert!(grew("shop_http_requests_total", &login) >= 1.0, "{after}");
+    assert!(grew("shop_sign_ins_total", &[("result", "ok")]) >= 1.0);
+    assert!(grew("shop_sign_ins_total", &[("result", "refused")]) >= 1.0);
+    assert!(grew("shop_session_lookups_total", &[("result", "refused")]) >= 1.0);
+    let looked_up = grew("shop_session_lookups_total", &[("result", "cache_hit")])
+        + grew("shop_session_lookups_total", &[("result", "cache_miss")]);
+    assert!(looked_up >= 1.0);
+    assert!(
+        after.contains("shop_http_request_duration_seconds_bucket{"),
+        "no histogram"
+    );
+    assert!(sample(&after, "shop_event_streams_open", &[]).is_some());
+    assert!(sample(&after, "shop_db_connections_max", &[]).is_some());
+    // No label names a person, a session or an address.
+    for secret in [
+        name,
+        password,
+        "127.0.0.1",
+        "AAAAAAAAAAAAAAAA",
+        "stoneware-mug",
+    ] {
+        assert!(!after.contains(secret), "{secret} in the metrics");
+    }
+    // The shop's own address does not serve them.
+    assert_eq!(get(&app.raw(), &app, "/metrics").await.status(), 404);
+}
