@@ -4,8 +4,9 @@ import { defineConfig, devices } from '@playwright/test';
 // database, and passes the binary in SHOP_SERVER_BIN so Playwright starts (and stops) it.
 // Under `cargo leptos end-to-end` cargo-leptos starts the server itself and
 // global-setup.ts waits for the port instead.
+// SHOP_BASE_URL: the shop behind a front of its own (the https cluster of scripts/test).
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000';
-const baseURL = `http://${siteAddr}`;
+const baseURL = process.env.SHOP_BASE_URL ?? `http://${siteAddr}`;
 const serverBin = process.env.SHOP_SERVER_BIN;
 
 export default defineConfig({
@@ -20,6 +21,8 @@ export default defineConfig({
   globalSetup: serverBin ? undefined : './global-setup.ts',
   use: {
     baseURL,
+    // The https cluster's certificate is made at its start (self-signed, for localhost).
+    ignoreHTTPSErrors: baseURL.startsWith('https:'),
     trace: 'retain-on-failure',
     // Never download a browser: Debian's Chromium, with the network-quiet flags this
     // machine needs (see TOOLCHAIN.md).

@@ -1,7 +1,13 @@
 # Sourced by scripts/cluster and scripts/test: several shop processes on one private
-# PostgreSQL server behind nginx as a round-robin load balancer. Needs scripts/pg.sh.
+# PostgreSQL server behind nginx as a round-robin load balancer, served over https with
+# HTTP/2 (plain http answers with a redirect), the processes with the production cookie.
+# Needs scripts/pg.sh.
 #
-#   cluster_start BIN SITE_ROOT PORT [MODE]   starts it all; sets CLUSTER_URL, CLUSTER_DIR
+#   cluster_start BIN SITE_ROOT PORT [MODE]   starts it all; https on PORT, plain http
+#                                             (redirecting) on CLUSTER_HTTP_PORT (a free
+#                                             port if unset); sets CLUSTER_URL
+#                                             (https://localhost:PORT), CLUSTER_HTTP_URL,
+#                                             CLUSTER_DIR
 #                                             MODE `keep` (default): its own durable server;
 #                                             `fast`: its own server without fsync (tests);
 #                                             `reuse`: a new database on the server that
@@ -9,6 +15,10 @@
 #   cluster_stop                              stops it all, deletes the temporary files
 #
 # Each process answers with `X-Served-By: shop-N`; nginx is their trusted proxy.
+# TLS_CERT and TLS_KEY name a certificate and its key; without them a self-signed one
+# for localhost is made at start (browsers warn about it; the tests accept it).
+# CLUSTER_TLS=off serves plain http on PORT instead, with the plain-http cookie (the
+# benchmarks: they measure the shop, not TLS).
 
 CLUSTER_SIZE=${CLUSTER_SIZE:-3}
 
@@ -19,7 +29,7 @@ cluster_free_port() {
 cluster_wait_up() { # URL, PID, LOG
   local i
   for i in $(seq 1 600); do
-    if curl -fs -o /dev/null "$1"; then return 0; fi
+    if curl -fsk -o /dev/null "$1"; then return 0; fi
     if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
       echo "a shop process exited early; its log:" >&2
       tail -n 20 "$3" >&2
@@ -29,6 +39,18 @@ cluster_wait_up() { # URL, PID, LOG
   done
   echo "$1 did not come up" >&2
   return 1
+}
+
+# The front's server blocks, up to its `location`: https with HTTP/2 on PORT and a
+# redirect on HTTP_PORT, or (TLS off) plain http on PORT.
+cluster_front() { # TLS PORT HTTP_PORT CERT KEY
+  if [ "$1" = off ]; then
+    printf '  server {\n    listen 127.0.0.1:%s;\n' "$2"
+    return
+  fi
+  printf '  server {\n    listen 127.0.0.1:%s;\n    return 301 https://localhost:%s$request_uri;\n  }\n' "$3" "$2"
+  printf '  server {\n    listen 127.0.0.1:%s ssl http2;\n    ssl_certificate %s;\n' "$2" "$4"
+  printf '    ssl_certificate_key %s;\n    ssl_protocols TLSv1.2 TLSv1.3;\n' "$5"
 }
 
 cluster_start() {
@@ -50,12 +72,14 @@ cluster_start() {
     PG_TEMP=1
   fi
   url=$(pg_createdb "shop_cluster_$$")
+  local tls=${CLUSTER_TLS:-on} secure=true
+  [ "$tls" = off ] && secure=false
   local upstream=""
   for i in $(seq 1 "$CLUSTER_SIZE"); do
     sport=$(cluster_free_port)
     env DATABASE_URL="$url" LEPTOS_SITE_ADDR="127.0.0.1:$sport" LEPTOS_SITE_ROOT="$site" \
       LEPTOS_HASH_FILES=true LEPTOS_OUTPUT_NAME=shop TRUSTED_PROXIES=127.0.0.1 \
-      SERVED_BY="shop-$i" COOKIE_SECURE="${COOKIE_SECURE:-false}" RUST_LOG="${RUST_LOG:-warn}" \
+      SERVED_BY="shop-$i" COOKIE_SECURE="$secure" RUST_LOG="${RUST_LOG:-warn}" \
       "$bin" >"$CLUSTER_DIR/shop-$i.log" 2>&1 &
     CLUSTER_PIDS+=("$!")
     CLUSTER_PORTS+=("$sport")
@@ -67,6 +91,14 @@ cluster_start() {
   done
   mkdir -p "$CLUSTER_DIR/nginx"
   chmod 1777 "$CLUSTER_DIR/nginx"
+  local cert=${TLS_CERT:-} key=${TLS_KEY:-} http_port=${CLUSTER_HTTP_PORT:-$(cluster_free_port)}
+  if [ "$tls" != off ] && { [ -z "$cert" ] || [ -z "$key" ]; }; then
+    cert=$CLUSTER_DIR/tls.crt key=$CLUSTER_DIR/tls.key
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+      -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+      -keyout "$key" -out "$cert" >"$CLUSTER_DIR/openssl.log" 2>&1 \
+      || { cat "$CLUSTER_DIR/openssl.log" >&2; return 1; }
+  fi
   cat >"$CLUSTER_DIR/nginx.conf" <<CONF
 daemon off;
 worker_processes 1;
@@ -82,9 +114,11 @@ http {
   scgi_temp_path $CLUSTER_DIR/nginx/scgi;
   upstream shop {
 $upstream    keepalive 32;
+    # Below the shops' own idle limit (HEADER_READ_TIMEOUT_SECS, 15 s): nginx drops an
+    # idle connection before a shop does, never sending a request into one being closed.
+    keepalive_timeout 10s;
   }
-  server {
-    listen 127.0.0.1:$port;
+$(cluster_front "$tls" "$port" "$http_port" "$cert" "$key")
     location / {
       proxy_pass http://shop;
       proxy_http_version 1.1;
@@ -104,9 +138,13 @@ CONF
     cluster_wait_up "http://127.0.0.1:${CLUSTER_PORTS[$((i - 1))]}/" "${CLUSTER_PIDS[$((i - 1))]}" \
       "$CLUSTER_DIR/shop-$i.log" || return 1
   done
-  cluster_wait_up "http://127.0.0.1:$port/" "$CLUSTER_NGINX" "$CLUSTER_DIR/nginx-error.log" || return 1
-  CLUSTER_URL="http://127.0.0.1:$port"
-  export CLUSTER_URL CLUSTER_DIR
+  if [ "$tls" = off ]; then
+    CLUSTER_URL="http://127.0.0.1:$port" CLUSTER_HTTP_URL=$CLUSTER_URL
+  else
+    CLUSTER_URL="https://localhost:$port" CLUSTER_HTTP_URL="http://localhost:$http_port"
+  fi
+  cluster_wait_up "$CLUSTER_URL/" "$CLUSTER_NGINX" "$CLUSTER_DIR/nginx-error.log" || return 1
+  export CLUSTER_URL CLUSTER_HTTP_URL CLUSTER_DIR
 }
 
 cluster_stop() {

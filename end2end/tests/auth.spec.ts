@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { register, sessionCookie, waitForHydration } from './helpers';
 
 const ALICE = { username: 'alice', password: 'wonderland-2026' };
 
@@ -36,7 +36,7 @@ test.describe('signing in with JavaScript', () => {
 
     // The session cookie is HttpOnly: scripts cannot read it.
     const cookies = await context.cookies();
-    const sid = cookies.find((c) => c.name === 'sid');
+    const sid = sessionCookie(cookies);
     expect(sid, 'session cookie present').toBeTruthy();
     expect(sid!.httpOnly).toBe(true);
     expect(sid!.sameSite).toBe('Lax');
@@ -49,7 +49,7 @@ test.describe('signing in with JavaScript', () => {
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
     await expect(signedInAs(page)).toHaveCount(0);
-    expect((await context.cookies()).find((c) => c.name === 'sid')).toBeUndefined();
+    expect(sessionCookie(await context.cookies())).toBeUndefined();
     await page.goto('/billing');
     await expect(page).toHaveURL(/\/login\?next=\/billing$/);
   });
@@ -101,7 +101,7 @@ test.describe('signing in without JavaScript', () => {
     await expect(page.locator('.greeting__name')).toHaveText('alice');
     await page.goto('/cart');
     await expect(page.locator('.greeting__name')).toHaveText('alice');
-    expect((await context.cookies()).find((c) => c.name === 'sid')?.httpOnly).toBe(true);
+    expect(sessionCookie(await context.cookies())?.httpOnly).toBe(true);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();

@@ -1,4 +1,9 @@
-import { expect, Page } from '@playwright/test';
+import { Cookie, expect, Page } from '@playwright/test';
+
+/** The session cookie: `sid` over plain http, `__Host-sid` over https (the production name). */
+export function sessionCookie(cookies: Cookie[]): Cookie | undefined {
+  return cookies.find((c) => c.name === 'sid' || c.name === '__Host-sid');
+}
 
 /**
  * Waits until the wasm has hydrated the page (the app marks <body> once it runs).
