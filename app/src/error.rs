@@ -165,8 +165,10 @@ impl From<AppError> for ErrorBody {
         #[cfg(feature = "ssr")]
         if let AppError::Unavailable(_) = e {
             // A page's data (or an answer) met the outage: later pages check first.
-            if let Some(state) = leptos::prelude::use_context::<crate::state::AppState>() {
-                state.outage.suspect();
+            if let Some(outage) =
+                leptos::prelude::use_context::<std::sync::Arc<crate::outage::Outage>>()
+            {
+                outage.suspect();
             }
         }
         let retry_after_secs = match e {

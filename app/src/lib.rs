@@ -16,6 +16,8 @@ pub mod live;
 pub mod money;
 pub mod orders;
 #[cfg(feature = "ssr")]
+pub mod outage;
+#[cfg(feature = "ssr")]
 pub mod page_response;
 pub mod pages;
 #[cfg(feature = "ssr")]

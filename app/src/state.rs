@@ -22,26 +22,7 @@ pub struct AppState {
     /// The open event streams (`GET /api/events`): their limits and their end.
     pub live: crate::live::hub::Hub,
     /// Whether this process has just met the database out of reach.
-    pub outage: std::sync::Arc<Outage>,
-}
-
-/// Whether this process has just met the database out of reach (an answer was 503). While
-/// it has, each page first checks that the database answers (`server::unavailable`).
-#[derive(Debug, Default)]
-pub struct Outage(std::sync::atomic::AtomicBool);
-
-impl Outage {
-    pub fn suspect(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    pub fn suspected(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub fn clear(&self) {
-        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
-    }
+    pub outage: std::sync::Arc<crate::outage::Outage>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

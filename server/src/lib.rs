@@ -115,7 +115,10 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
     let proxies_for_ids = proxies.clone();
     let routes = route_list();
     let context_state = state.clone();
-    let provide_state = move || leptos::prelude::provide_context(context_state.clone());
+    let provide_state = move || {
+        leptos::prelude::provide_context(context_state.outage.clone());
+        leptos::prelude::provide_context(context_state.clone());
+    };
     let pkg = assets::pkg_service(&state.leptos_options);
     let outage_state = state.clone();
     let router = Router::new()
