@@ -128,6 +128,8 @@ $(cluster_front "$tls" "$port" "$http_port" "$cert" "$key")
       # The shops read X-Forwarded-For only; a client's own Forwarded header goes.
       proxy_set_header Forwarded "";
       proxy_set_header X-Forwarded-Proto \$scheme;
+      # The browser's protocol: over HTTP/2 its event streams do not use up connections.
+      proxy_set_header X-Client-Protocol \$server_protocol;
     }
   }
 }

@@ -29,8 +29,10 @@ pub struct Config {
     /// `SERVED_BY`, default none: a name for this process, sent as `X-Served-By` on
     /// every response (so people and tests can see a load balancer spread requests).
     pub served_by: Option<axum::http::HeaderValue>,
-    /// `EVENT_STREAMS_PER_SESSION` (default 4) and `EVENT_STREAMS_MAX` (default 2000):
-    /// open `/api/events` streams allowed per session (one browser's tabs) and per process.
+    /// `EVENT_STREAMS_PER_SESSION` (default 4), `H2_EVENT_STREAMS_PER_SESSION` (default
+    /// 16: a browser on HTTP/2 to a trusted proxy) and `EVENT_STREAMS_MAX` (default
+    /// 2000): open `/api/events` streams allowed per session (one browser's tabs) and per
+    /// process.
     pub event_streams: app::live::hub::Limits,
     /// `REGISTRATIONS_PER_HOUR`, default 10: accounts that may be created per client
     /// network (an IPv4 /24 or IPv6 /48) per hour.
@@ -104,6 +106,11 @@ impl Config {
                 per_session: env.number(
                     "EVENT_STREAMS_PER_SESSION",
                     streams.per_session,
+                    1..=1_000,
+                )?,
+                per_session_h2: env.number(
+                    "H2_EVENT_STREAMS_PER_SESSION",
+                    streams.per_session_h2,
                     1..=1_000,
                 )?,
                 total: env.number("EVENT_STREAMS_MAX", streams.total, 1..=1_000_000)?,

@@ -10,8 +10,14 @@ use tokio::sync::watch;
 /// How many streams may be open.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Per session (that is, per browser: its tabs share the cookie).
+    /// Per session (that is, per browser: its tabs share the cookie) over HTTP/1.1. A
+    /// browser opens at most six HTTP/1.1 connections to a site and each stream holds
+    /// one: with every one of them a stream, no page or call gets through (measured:
+    /// `scripts/bench-live-tabs`, docs/PERFORMANCE.md), so two are left free.
     pub per_session: usize,
+    /// Per session for a browser on HTTP/2 (told by a trusted proxy): its streams share
+    /// one connection with its pages, so only the server's cost limits them.
+    pub per_session_h2: usize,
     /// Per process.
     pub total: usize,
 }
@@ -20,6 +26,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             per_session: 4,
+            per_session_h2: 16,
             total: 2_000,
         }
     }
@@ -84,11 +91,16 @@ impl Hub {
         }))
     }
 
-    /// A place for one more stream of `session`, if the limits allow.
-    pub(super) fn enter(&self, session: SessionId) -> Option<Slot> {
+    /// A place for one more stream of `session`, if the limits allow (`h2`: the browser
+    /// speaks HTTP/2 to the front).
+    pub(super) fn enter(&self, session: SessionId, h2: bool) -> Option<Slot> {
         let mut open = self.0.lock();
         let mine = open.by_session.get(&session).copied().unwrap_or(0);
-        if open.total >= self.0.limits.total || mine >= self.0.limits.per_session {
+        let cap = match h2 {
+            true => self.0.limits.per_session_h2,
+            false => self.0.limits.per_session,
+        };
+        if open.total >= self.0.limits.total || mine >= cap {
             return None;
         }
         open.total += 1;

@@ -18,9 +18,11 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -46,6 +48,8 @@ const RETRY_FULL_SECS: u64 = 30;
 pub async fn events(
     State(state): State<AppState>,
     Extension(session): Extension<SessionHandle>,
+    extensions: axum::http::Extensions,
+    version: Version,
     headers: HeaderMap,
 ) -> Response {
     if let Some(reason) = sessions::csrf::cross_site_reason(&headers) {
@@ -70,7 +74,9 @@ pub async fn events(
         ))
         .into_response();
     }
-    let Some(slot) = hub.enter(current.id) else {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let h2 = speaks_h2(&state, peer, version, &headers);
+    let Some(slot) = hub.enter(current.id, h2) else {
         tracing::info!("event stream refused: too many open");
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -108,6 +114,29 @@ pub async fn events(
 /// Resolves once the hub is closed.
 async fn until_closed(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|closed| *closed).await;
+}
+
+/// The front that told us the browser's protocol (nginx: `proxy_set_header
+/// X-Client-Protocol $server_protocol`). Believed from a trusted proxy only.
+pub const CLIENT_PROTOCOL: &str = "x-client-protocol";
+
+/// Whether the browser speaks HTTP/2 (or later) to us or to the trusted proxy in front.
+fn speaks_h2(
+    state: &AppState,
+    peer: Option<SocketAddr>,
+    version: Version,
+    headers: &HeaderMap,
+) -> bool {
+    if version >= Version::HTTP_2 {
+        return true;
+    }
+    let trusted = &state.sessions.config().trusted_proxies;
+    let from_proxy = peer.is_some_and(|p| trusted.contains(p.ip().to_canonical()));
+    from_proxy
+        && headers
+            .get(CLIENT_PROTOCOL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| matches!(v, "HTTP/2.0" | "HTTP/3.0"))
 }
 
 /// The page-side reason for an event of this kind. Every kind is matched, so a new one

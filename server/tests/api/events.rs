@@ -317,6 +317,43 @@ async fn streams_are_capped_per_session_and_their_places_come_back() {
     );
 }
 
+/// An event stream asked for as a browser on HTTP/2 behind the front would (the front
+/// says so in `X-Client-Protocol`).
+async fn request_as_h2(app: &TestApp, client: &reqwest::Client) -> reqwest::Response {
+    client
+        .get(app.url("/api/events"))
+        .header("sec-fetch-site", "same-origin")
+        .header("x-client-protocol", "HTTP/2.0")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_on_http2_behind_a_trusted_front_may_keep_more_streams() {
+    let limits = |c: &mut server::Config| {
+        c.event_streams.per_session = 1;
+        c.event_streams.per_session_h2 = 2;
+    };
+    let app = TestApp::spawn_with(|c| {
+        limits(c);
+        c.sessions.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+    let browser = signed_in(&app, "alice").await;
+    let _first = Stream::open(&app, &browser).await;
+    // Over HTTP/1.1 the one place is taken; over HTTP/2 there is a second.
+    assert_eq!(request(&app, &browser).await.status(), 429);
+    let second = request_as_h2(&app, &browser).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(request_as_h2(&app, &browser).await.status(), 429);
+    // The header means nothing from a peer that is not a trusted proxy.
+    let direct = TestApp::spawn_with(limits).await;
+    let browser = signed_in(&direct, "alice").await;
+    let _first = Stream::open(&direct, &browser).await;
+    assert_eq!(request_as_h2(&direct, &browser).await.status(), 429);
+}
+
 #[tokio::test]
 async fn streams_end_when_the_server_shuts_down() {
     let app = TestApp::spawn().await;
