@@ -52,9 +52,12 @@ fn init_logging() {
         .with_ansi(false)
         .with_writer(|| Capture)
         // Every span (a line names the request it belongs to), ERROR events only.
-        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            meta.is_span() || *meta.level() == tracing::Level::ERROR
-        }));
+        // ERROR events, and the request spans (a line names the request it belongs to).
+        .with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing::Level::ERROR)
+                .with_target("server::request_id", tracing::Level::INFO),
+        );
     let _ = tracing_subscriber::registry()
         .with(shown)
         .with(kept)
