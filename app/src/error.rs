@@ -36,6 +36,10 @@ pub enum AppError {
     InvalidCredentials,
     #[error("{0}")]
     Forbidden(String),
+    /// A sensitive action without a recent proof of identity (sudo mode): the page asks
+    /// for one (`/confirm`) and comes back.
+    #[error("Please confirm it is you to continue.")]
+    SudoRequired,
     #[error("Not found.")]
     NotFound,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
@@ -200,6 +204,7 @@ impl From<ErrorBody> for AppError {
             "unauthorized" => AppError::Unauthorized,
             "invalid_credentials" => AppError::InvalidCredentials,
             "forbidden" => AppError::Forbidden(b.message),
+            "sudo_required" => AppError::SudoRequired,
             "not_found" => AppError::NotFound,
             "too_many_requests" => AppError::TooManyRequests {
                 retry_after_secs: b.retry_after_secs.unwrap_or(60),
@@ -237,6 +242,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Forbidden(_) => "forbidden",
+            AppError::SudoRequired => "sudo_required",
             AppError::NotFound => "not_found",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
@@ -260,6 +266,7 @@ impl AppError {
             }
             AppError::Unauthorized | AppError::InvalidCredentials => "Please sign in to continue.",
             AppError::Forbidden(_) => "That request was refused.",
+            AppError::SudoRequired => "Please confirm it is you to continue.",
             AppError::NotFound => "That product is not (or no longer) available.",
             AppError::TooManyRequests { .. } => {
                 "Too many attempts. Please wait a little and try again."
@@ -281,7 +288,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
-            AppError::Forbidden(_) => 403,
+            AppError::Forbidden(_) | AppError::SudoRequired => 403,
             AppError::NotFound => 404,
             AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable(_) => 503,
@@ -365,6 +372,7 @@ mod tests {
                 retry_after_secs: 42,
             },
             AppError::NotFound,
+            AppError::SudoRequired,
             AppError::Internal(Cause::default()),
             AppError::Conflict("Only 2 left.".into()),
             AppError::Unavailable(Cause::default()),

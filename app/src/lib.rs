@@ -37,13 +37,13 @@ use leptos_router::{
 
 use components::{Header, NotFound};
 use pages::{
-    AccountRoute, BillingRoute, CartRoute, CatalogPage, LoginPage, OrderRoute, OrdersRoute,
-    ProductPage, RegisterRoute,
+    AccountRoute, BillingRoute, CartRoute, CatalogPage, ConfirmRoute, LoginPage, OrderRoute,
+    OrdersRoute, ProductPage, RegisterRoute,
 };
 
 /// Pages that need a signed-in user. The server answers an anonymous request for one
 /// of them (or anything below it) with a redirect to `/login?next=<path>`.
-pub const SIGN_IN_REQUIRED: &[&str] = &["/billing", "/account", "/orders"];
+pub const SIGN_IN_REQUIRED: &[&str] = &["/billing", "/account", "/orders", "/confirm"];
 
 /// Pages whose content depends on who asks. They are sent with `Cache-Control: no-store`.
 pub const PRIVATE_PAGES: &[&str] = &[
@@ -137,6 +137,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=StaticSegment("account")
                         view={Lazy::<AccountRoute>::new()}
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=StaticSegment("confirm")
+                        view={Lazy::<ConfirmRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -38,6 +38,17 @@ pub fn client_network() -> String {
         .unwrap_or_default()
 }
 
+/// The current session and its user, for a sensitive action: only in sudo mode (a proof
+/// of identity within the window, read from the database; the window starts again).
+/// `Unauthorized` for an anonymous request, `SudoRequired` without a fresh proof.
+pub async fn sensitive() -> Result<(SessionHandle, i64), AppError> {
+    let (session, user) = signed_in()?;
+    if !session.sudo().await? {
+        return Err(AppError::SudoRequired);
+    }
+    Ok((session, user))
+}
+
 /// The current session and its user, or `Unauthorized` for an anonymous request.
 pub fn signed_in() -> Result<(SessionHandle, i64), AppError> {
     let session = session()?;

@@ -142,6 +142,7 @@ fn session_config(env: &Settings<'_>) -> Result<SessionConfig, ConfigError> {
         secure: env.flag("COOKIE_SECURE", !cfg!(debug_assertions))?,
         trusted_proxies: proxies.with_header(env.parsed("TRUSTED_PROXY_HEADER")?),
         cache_capacity: env.number("SESSION_CACHE_CAPACITY", d.cache_capacity, 0..=10_000_000)?,
+        sudo_window: env.secs("SUDO_SECS", d.sudo_window.as_secs(), 1)?,
         ..d
     })
 }

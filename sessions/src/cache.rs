@@ -248,6 +248,7 @@ mod tests {
             created_at: 0,
             last_seen_at: 0,
             authenticated_at: None,
+            proved_at: None,
             idle_expires_at: 1_000,
             absolute_expires_at: 10_000,
             persistent: false,

@@ -26,6 +26,8 @@ pub struct SessionConfig {
     pub trusted_proxies: crate::client::TrustedProxies,
     /// How long the account's security log keeps a row (see `events.rs`).
     pub security_log_retention: Duration,
+    /// Sudo mode: how recent a proof of identity a sensitive action needs.
+    pub sudo_window: Duration,
 }
 
 impl Default for SessionConfig {
@@ -40,6 +42,7 @@ impl Default for SessionConfig {
             cache_capacity: crate::cache::DEFAULT_CAPACITY,
             trusted_proxies: Default::default(),
             security_log_retention: Duration::from_secs(90 * 24 * 60 * 60),
+            sudo_window: Duration::from_secs(15 * 60),
         }
     }
 }

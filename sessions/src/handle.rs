@@ -180,6 +180,35 @@ impl SessionHandle {
         }
     }
 
+    /// Records a proof of identity on the signed-in session (sudo mode), with a new token
+    /// (see [`SessionStore::prove`]). `false` if not signed in or the session is gone.
+    pub async fn prove(&self) -> Result<bool, StoreError> {
+        let Some(s) = self.session() else {
+            return Ok(false);
+        };
+        let Some(user_id) = s.user_id else {
+            return Ok(false);
+        };
+        match self.store.prove(s.id, user_id).await? {
+            Some(token) => {
+                let persistent = s.persistent;
+                tracing::info!(session = s.id.0, user = user_id, "identity confirmed");
+                self.set(Some(s), CookieChange::Set { token, persistent });
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Whether the signed-in session is in sudo mode (a proof within the window), which
+    /// it extends (see [`SessionStore::sudo`]).
+    pub async fn sudo(&self) -> Result<bool, StoreError> {
+        match self.id() {
+            Some(id) if self.user_id().is_some() => self.store.sudo(id).await,
+            _ => Ok(false),
+        }
+    }
+
     /// Ends one session of the signed-in user, named by its public handle. Ending the
     /// current one is a logout. Returns whether a session ended (a handle of another
     /// user's session ends nothing).

@@ -14,6 +14,9 @@ pub struct Session {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub authenticated_at: Option<i64>,
+    /// When the session last proved who it is: its sign-in, the current password at a
+    /// password change, or a confirmation for sudo mode ([`crate::SessionStore::prove`]).
+    pub proved_at: Option<i64>,
     pub idle_expires_at: i64,
     pub absolute_expires_at: i64,
     /// "Keep me signed in": longer timeouts and a cookie with `Max-Age`.

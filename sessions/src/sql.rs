@@ -15,11 +15,11 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use crate::events::Event;
 use crate::session::{Session, SessionId};
 
-const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, idle_expires_at, \
-                       absolute_expires_at, persistent, user_agent, ip, handle";
+const COLUMNS: &str = "id, user_id, created_at, last_seen_at, authenticated_at, proved_at, \
+                       idle_expires_at, absolute_expires_at, persistent, user_agent, ip, handle";
 /// The same, for a query that joins `sessions s` with `users u`.
 const S_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_seen_at, s.authenticated_at, \
-                         s.idle_expires_at, s.absolute_expires_at, s.persistent, s.user_agent, \
+                         s.proved_at, s.idle_expires_at, s.absolute_expires_at, s.persistent, s.user_agent, \
                          s.ip, s.handle";
 
 /// The query for the session row whose `column` is `$1`, unless it was signed in before
@@ -105,6 +105,25 @@ pub(crate) trait SessionTx: Send {
         now: i64,
     ) -> impl Future<Output = sqlx::Result<u64>> + Send;
 
+    /// Records a proof on row `id` (of `user_id`) at `now` with a new token. Returns the
+    /// rows changed (0 or 1).
+    fn prove(
+        &mut self,
+        id: SessionId,
+        user_id: i64,
+        token_hash: &[u8],
+        now: i64,
+    ) -> impl Future<Output = sqlx::Result<u64>> + Send;
+
+    /// Moves row `id`'s proof time to `now` if it is not older than `since` (a sensitive
+    /// action extends a fresh proof, never revives a stale one). Returns the rows changed.
+    fn extend_proof(
+        &mut self,
+        id: SessionId,
+        since: i64,
+        now: i64,
+    ) -> impl Future<Output = sqlx::Result<u64>> + Send;
+
     /// Deletes row `id`; returns its user, user agent and address if it existed.
     fn delete(
         &mut self,
@@ -165,9 +184,9 @@ db::impl_for_both!(SessionTx {
     async fn insert(&mut self, row: NewRow<'_>) -> sqlx::Result<Session> {
         sqlx::query_as::<_, Session>(&format!(
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
-                                   authenticated_at, idle_expires_at, absolute_expires_at,
-                                   persistent, user_agent, ip, handle)
-             VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10)
+                                   authenticated_at, proved_at, idle_expires_at,
+                                   absolute_expires_at, persistent, user_agent, ip, handle)
+             VALUES ($1, $2, $3, $3, $4, $4, $5, $6, $7, $8, $9, $10)
              RETURNING {COLUMNS}"
         ))
         .bind(row.token_hash)
@@ -195,8 +214,9 @@ db::impl_for_both!(SessionTx {
     ) -> sqlx::Result<Option<Session>> {
         sqlx::query_as::<_, Session>(&format!(
             "UPDATE sessions
-                SET token_hash = $1, user_id = $2, authenticated_at = $3, last_seen_at = $3,
-                    persistent = $4, idle_expires_at = $5, absolute_expires_at = $6
+                SET token_hash = $1, user_id = $2, authenticated_at = $3, proved_at = $3,
+                    last_seen_at = $3, persistent = $4, idle_expires_at = $5,
+                    absolute_expires_at = $6
               WHERE id = $7
           RETURNING {COLUMNS}"
         ))
@@ -248,13 +268,44 @@ db::impl_for_both!(SessionTx {
         now: i64,
     ) -> sqlx::Result<u64> {
         let done = sqlx::query(
-            "UPDATE sessions SET token_hash = $1, authenticated_at = $2
+            "UPDATE sessions SET token_hash = $1, authenticated_at = $2, proved_at = $2
               WHERE id = $3 AND user_id = $4",
         )
         .bind(token_hash)
         .bind(now)
         .bind(keep)
         .bind(user_id)
+        .execute(&mut **self)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn prove(
+        &mut self,
+        id: SessionId,
+        user_id: i64,
+        token_hash: &[u8],
+        now: i64,
+    ) -> sqlx::Result<u64> {
+        let done = sqlx::query(
+            "UPDATE sessions SET token_hash = $1, proved_at = $2 WHERE id = $3 AND user_id = $4",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .execute(&mut **self)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn extend_proof(&mut self, id: SessionId, since: i64, now: i64) -> sqlx::Result<u64> {
+        let done = sqlx::query(
+            "UPDATE sessions SET proved_at = $1 WHERE id = $2 AND proved_at >= $3",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(since)
         .execute(&mut **self)
         .await?;
         Ok(done.rows_affected())

@@ -309,6 +309,39 @@ impl SessionStore {
         })
     }
 
+    /// Records a proof of identity on the signed-in session `id` of `user_id` (sudo mode):
+    /// a new token, and `proved_at` now. `None` if the row is gone. Every process's copy
+    /// of the session goes with the old token.
+    pub async fn prove(
+        &self,
+        id: SessionId,
+        user_id: i64,
+    ) -> Result<Option<SessionToken>, StoreError> {
+        let token = SessionToken::generate()?;
+        let now = self.now();
+        session_write!(self, Some(Change::Session(id)), tx => {
+            Ok(match tx.prove(id, user_id, &token.hash().0, now).await? {
+                1 => Written::changed(Some(token)),
+                _ => Written::nothing(None),
+            })
+        })
+    }
+
+    /// Whether session `id` proved who it is within the sudo window, read from the
+    /// database (never a cached copy, which another process's proof would not reach
+    /// before its announcement); if so, the window starts again now (each sensitive
+    /// action extends it).
+    pub async fn sudo(&self, id: SessionId) -> Result<bool, StoreError> {
+        let now = self.now();
+        let since = now - self.config.sudo_window.as_secs() as i64;
+        session_write!(self, Some(Change::Session(id)), tx => {
+            Ok(match tx.extend_proof(id, since, now).await? {
+                1 => Written::changed(true),
+                _ => Written::nothing(false),
+            })
+        })
+    }
+
     /// Deletes one session: it signed out. Returns whether it existed.
     pub async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
         self.end(id, EventKind::SignedOut).await

@@ -76,11 +76,19 @@ fn describe_entry(row: super::log::LogEntry) -> SecurityEntry {
 
 /// `POST /api/revoke_session` — field `handle` (from `list_sessions`). Ends that session
 /// of the signed-in user (ending the current one signs out) and answers whether it was
-/// the current one. A handle that is not one of the user's live sessions: 404.
+/// the current one. A handle that is not one of the user's live sessions: 404. Ending
+/// another session is sensitive: without a proof of identity in the last `SUDO_SECS`,
+/// 403 `sudo_required` (a plain form goes to `/confirm`).
 #[server(prefix = "/api", endpoint = "revoke_session", output = crate::codec::Json)]
 pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
     let (session, _) = crate::session::signed_in()?;
     let current = session.session().map(|s| s.handle == handle) == Some(true);
+    // Signing out here is not sensitive; ending another device's session is.
+    if !current {
+        if let Err(e) = crate::session::sensitive().await {
+            return confirm_first(e);
+        }
+    }
     if !session.end_session(&handle).await? {
         return Err(AppError::NotFound);
     }
@@ -91,15 +99,30 @@ pub async fn revoke_session(handle: String) -> Result<bool, AppError> {
 }
 
 /// `POST /api/revoke_other_sessions` — ends every session of the signed-in user except
-/// this one; answers how many ended.
+/// this one; answers how many ended. Sensitive, as above.
 #[server(prefix = "/api", endpoint = "revoke_other_sessions", output = crate::codec::Json)]
 pub async fn revoke_other_sessions() -> Result<u64, AppError> {
-    let (session, _) = crate::session::signed_in()?;
+    let (session, _) = match crate::session::sensitive().await {
+        Ok(pair) => pair,
+        Err(e) => return confirm_first(e),
+    };
     let ended = session.end_other_sessions().await?;
     if crate::forms::is_plain_form_post() {
         leptos_axum::redirect("/account");
     }
     Ok(ended)
+}
+
+/// A sensitive action refused: a plain form goes to the confirm step and back to the
+/// account page; a call from the page gets the error (403 `sudo_required`), which the
+/// page turns into the same step.
+#[cfg(feature = "ssr")]
+fn confirm_first<T: Default>(e: AppError) -> Result<T, AppError> {
+    if matches!(e, AppError::SudoRequired) && crate::forms::is_plain_form_post() {
+        leptos_axum::redirect("/confirm?next=/account");
+        return Ok(T::default());
+    }
+    Err(e)
 }
 
 /// `POST /api/change_password` — fields `current_password`, `new_password`,

@@ -46,6 +46,19 @@ pub async fn register(
     )
 }
 
+/// `POST /api/confirm_identity` — fields `password`, optional `next` (a local path).
+/// Sudo mode: proves the signed-in person is who the session says, so sensitive actions
+/// (ending other sessions, and later passkeys and the address) work for the next
+/// `SUDO_SECS`. The session token is rotated. A wrong password: 422 (throttled like a
+/// sign-in, 429); anonymous: 401.
+#[server(prefix = "/api", endpoint = "confirm_identity", output = crate::codec::Json)]
+pub async fn confirm_identity(password: String, next: Option<String>) -> Result<(), AppError> {
+    crate::session::signed_in()?;
+    let next = super::validate::safe_next(next.as_deref());
+    let outcome = super::server::confirm(password).await;
+    crate::forms::finish(outcome, &next, "/confirm", &[("next", &next)])
+}
+
 /// `POST /api/logout` — ends the session everywhere (the row is deleted), clears the
 /// cookie, sends `Clear-Site-Data: "cookies"`, and goes to the catalog.
 #[server(prefix = "/api", endpoint = "logout", output = crate::codec::Json)]

@@ -235,6 +235,28 @@ pub async fn register(
     Ok(())
 }
 
+/// Checks the signed-in user's password (throttled like a sign-in) and records the proof
+/// on the session, rotating its token (sudo mode).
+pub async fn confirm(password: String) -> Result<(), FormError> {
+    let state = crate::state::app_state()?;
+    let (session, user_id) = crate::session::signed_in()?;
+    let name = display_name(user_id).await?.ok_or(AppError::Unauthorized)?;
+    let account = throttle::account_key(&name);
+    let limit = [(account.as_str(), throttle::ACCOUNT_LIMIT)];
+    if let Err(wait) = state.throttle.attempt(&limit, state.sessions.now()).await? {
+        return Err(FormError::TooMany(wait));
+    }
+    let stored = password_hash_of(&state.db, user_id).await?;
+    if !verify_password(password, stored).await? {
+        return Err(FormError::CurrentPassword); // already counted by `attempt`
+    }
+    state.throttle.clear(&account).await?;
+    if !session.prove().await? {
+        return Err(AppError::Unauthorized.into());
+    }
+    Ok(())
+}
+
 /// Re-hashes a password verified against an outdated hash with today's settings. Only if
 /// the stored hash is still the old one (a concurrent password change wins). A failure is
 /// logged and the sign-in goes on: the old hash still works. Returns the hash now expected

@@ -30,6 +30,17 @@ pub fn AccountPage() -> impl IntoView {
     };
     let sessions = Resource::new(versions, |_| list_sessions());
     let log = Resource::new(versions, |_| security_log());
+    // A sensitive action without a recent proof: confirm first, then come back here.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        let refused =
+            |e: Option<Result<(), AppError>>| matches!(e, Some(Err(AppError::SudoRequired)));
+        let revoked = revoke.value().get().map(|r| r.map(|_| ()));
+        let others = revoke_others.value().get().map(|r| r.map(|_| ()));
+        if refused(revoked) || refused(others) {
+            navigate("/confirm?next=/account", Default::default());
+        }
+    });
     // Ending the session in use signs out: start afresh with a full page load.
     Effect::new(move |_| {
         if let Some(Ok(true)) = revoke.value().get() {

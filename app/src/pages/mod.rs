@@ -2,6 +2,7 @@ mod account;
 mod billing;
 mod cart;
 mod catalog;
+mod confirm;
 mod login;
 mod orders;
 mod product;
@@ -11,6 +12,7 @@ pub use account::AccountPage;
 pub use billing::BillingPage;
 pub use cart::CartPage;
 pub use catalog::CatalogPage;
+pub use confirm::ConfirmPage;
 pub use login::LoginPage;
 pub use orders::{OrderPage, OrdersPage};
 pub use product::ProductPage;
@@ -49,6 +51,7 @@ lazy_page!(OrdersRoute, OrdersPage, "/orders");
 lazy_page!(OrderRoute, OrderPage, "/orders/:id");
 lazy_page!(AccountRoute, AccountPage, "/account");
 lazy_page!(RegisterRoute, RegisterPage, "/register");
+lazy_page!(ConfirmRoute, ConfirmPage, "/confirm");
 
 /// Fetches the lazy routes' chunks in the background as soon as the first page is
 /// interactive, all side by side, so that a later click shows its page without waiting
@@ -64,4 +67,5 @@ pub fn preload_lazy_routes() {
     spawn_local(OrdersRoute::preload());
     spawn_local(OrderRoute::preload());
     spawn_local(RegisterRoute::preload());
+    spawn_local(ConfirmRoute::preload());
 }

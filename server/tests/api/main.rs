@@ -18,3 +18,4 @@ mod orders;
 mod scaleout;
 mod security;
 mod session_rules;
+mod sudo;
