@@ -60,6 +60,8 @@ export default defineConfig({
           // Plain http on loopback: a release build's `Secure` cookie would not be kept.
           COOKIE_SECURE: process.env.COOKIE_SECURE ?? 'false',
           RUST_LOG: process.env.RUST_LOG ?? 'warn',
+          // Sudo mode's window, short enough for a test to see a proof go stale.
+          SUDO_SECS: process.env.SUDO_SECS ?? '15',
         },
       }
     : undefined,

@@ -211,3 +211,96 @@ async fn a_proof_given_on_one_process_counts_on_another_and_its_absence_too() {
     assert_sudo_required(revoke_others(&b, &client).await).await;
     assert_sudo_required(revoke_others(&a, &client).await).await;
 }
+
+/// The proof time of the session row whose token is `token`, if the token still names one.
+async fn proof_of(app: &TestApp, token: &str) -> Option<Option<i64>> {
+    let hash = sessions::SessionToken::parse(token).unwrap().hash().0;
+    db::on!(app.state.db.writer(), p => {
+        sqlx::query_scalar("SELECT proved_at FROM sessions WHERE token_hash = $1")
+            .bind(&hash[..])
+            .fetch_optional(p)
+            .await
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_confirmation_whose_client_hangs_up_is_all_or_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let (name, password) = ALICE;
+    let body = format!("password={password}");
+    // How long a confirmation takes here (argon2 dominates), to hang up around its end.
+    let probe = {
+        let client = app.browser();
+        assert_eq!(app.login(&client, name, password).await.status(), 200);
+        let started = std::time::Instant::now();
+        assert_eq!(confirm(&app, &client, password).await.status(), 200);
+        started.elapsed()
+    };
+    let alice: i64 = db::on!(app.state.db.writer(), p => {
+        sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(name)
+            .fetch_one(p)
+            .await
+    })
+    .unwrap();
+    let (mut landed_unanswered, mut refused_before) = (0, 0);
+    // A staircase around the moment the proof is written: a hang-up that came too late
+    // (answered) moves the next one earlier, one that came too early (nothing written)
+    // moves it later, in ever smaller steps.
+    let mut delay = probe;
+    let mut step = probe / 10;
+    for _ in 0..60u32 {
+        let res = app.login(&app.raw(), name, password).await;
+        let token = session_token(res.headers()).unwrap();
+        app.clock.advance(WINDOW + 1);
+        let stale = proof_of(&app, &token).await.unwrap();
+        let request = format!(
+            "POST /api/confirm_identity HTTP/1.1\r\nHost: {}\r\nCookie: sid={token}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            app.addr,
+            body.len()
+        );
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(delay).await;
+        let answered = hang_up(socket);
+        tokio::time::sleep(probe * 2).await;
+        match proof_of(&app, &token).await {
+            // The old token still works: then nothing changed, not even the proof.
+            Some(proof) => {
+                assert_eq!(
+                    proof, stale,
+                    "a proof was recorded but the token not rotated"
+                );
+                refused_before += 1;
+                delay += step;
+            }
+            // It was rotated away: then the proof is there, on the same row.
+            None => {
+                let sessions = app.state.sessions.user_sessions(alice).await.unwrap();
+                let now = app.state.sessions.now();
+                assert!(
+                    sessions.iter().any(|s| s.proved_at == Some(now)),
+                    "the token was rotated but no proof recorded"
+                );
+                if answered {
+                    delay = delay.saturating_sub(step);
+                } else {
+                    landed_unanswered += 1;
+                }
+            }
+        }
+        step = (step * 4 / 5).max(std::time::Duration::from_micros(50));
+    }
+    println!(
+        "60 hung-up confirmations (one takes {probe:?}): {landed_unanswered} landed without their \
+         answer being read, {refused_before} ended before the proof"
+    );
+    assert!(
+        landed_unanswered > 0,
+        "no hang-up landed after the proof was written"
+    );
+}
