@@ -3,12 +3,11 @@
 //! random bytes, hex). It is in the request's log span, so every log line of the
 //! request carries it, and it is sent back on the response.
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use sessions::TrustedProxies;
-use std::net::SocketAddr;
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -40,12 +39,8 @@ pub async fn only_from_trusted(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_canonical());
-    let from_proxy = peer.is_some_and(|ip| trusted.contains(ip));
-    let keep = from_proxy && req.headers().get(&X_REQUEST_ID).is_some_and(acceptable);
+    let keep =
+        trusted.sent(req.extensions()) && req.headers().get(&X_REQUEST_ID).is_some_and(acceptable);
     if !keep {
         req.headers_mut().remove(&X_REQUEST_ID);
     }

@@ -121,7 +121,7 @@ pub async fn serve(
             }
         };
         let ip = peer.ip().to_canonical();
-        let counted = if limits.trusted.contains(ip) {
+        let counted = if limits.trusted.contains(peer.ip()) {
             None
         } else {
             match counts.enter(ip, limits.per_client) {

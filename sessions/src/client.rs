@@ -108,6 +108,14 @@ impl TrustedProxies {
         self.nets.iter().any(|net| net.contains(&ip))
     }
 
+    /// Whether the request with these extensions came straight from a trusted proxy (its
+    /// peer, `ConnectInfo`, is one), so the headers such a proxy writes may be believed.
+    pub fn sent(&self, extensions: &axum::http::Extensions) -> bool {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|ci| self.contains(ci.0.ip()))
+    }
+
     /// The client behind `peer`: the peer itself unless it is trusted; then the last
     /// address in the proxies' header that is not a trusted proxy, read from the right (each proxy appends the address it saw, so entries to
     /// the left of the first untrusted one could have been written by the client). An

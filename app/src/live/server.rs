@@ -18,9 +18,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -74,8 +72,7 @@ pub async fn events(
         ))
         .into_response();
     }
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let h2 = speaks_h2(&state, peer, version, &headers);
+    let h2 = speaks_h2(&state, &extensions, version, &headers);
     let Some(slot) = hub.enter(current.id, h2) else {
         tracing::info!("event stream refused: too many open");
         return (
@@ -123,16 +120,14 @@ pub const CLIENT_PROTOCOL: &str = "x-client-protocol";
 /// Whether the browser speaks HTTP/2 (or later) to us or to the trusted proxy in front.
 fn speaks_h2(
     state: &AppState,
-    peer: Option<SocketAddr>,
+    extensions: &axum::http::Extensions,
     version: Version,
     headers: &HeaderMap,
 ) -> bool {
     if version >= Version::HTTP_2 {
         return true;
     }
-    let trusted = &state.sessions.config().trusted_proxies;
-    let from_proxy = peer.is_some_and(|p| trusted.contains(p.ip().to_canonical()));
-    from_proxy
+    state.sessions.config().trusted_proxies.sent(extensions)
         && headers
             .get(CLIENT_PROTOCOL)
             .and_then(|v| v.to_str().ok())
