@@ -6,7 +6,9 @@ import { defineConfig, devices } from '@playwright/test';
 // global-setup.ts waits for the port instead.
 // SHOP_BASE_URL: the shop behind a front of its own (the https cluster of scripts/test).
 const siteAddr = process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000';
-const baseURL = process.env.SHOP_BASE_URL ?? `http://${siteAddr}`;
+// `localhost`, not the address: passkeys (WebAuthn) need a domain name, and the server's
+// default relying party is localhost.
+const baseURL = process.env.SHOP_BASE_URL ?? `http://${siteAddr.replace(/^127\.0\.0\.1:/, 'localhost:')}`;
 const serverBin = process.env.SHOP_SERVER_BIN;
 
 export default defineConfig({

@@ -72,14 +72,15 @@ cluster_start() {
     PG_TEMP=1
   fi
   url=$(pg_createdb "shop_cluster_$$")
-  local tls=${CLUSTER_TLS:-on} secure=true
-  [ "$tls" = off ] && secure=false
+  local tls=${CLUSTER_TLS:-on} secure=true scheme=https
+  [ "$tls" = off ] && secure=false scheme=http
   local upstream=""
   for i in $(seq 1 "$CLUSTER_SIZE"); do
     sport=$(cluster_free_port)
     env DATABASE_URL="$url" LEPTOS_SITE_ADDR="127.0.0.1:$sport" LEPTOS_SITE_ROOT="$site" \
       LEPTOS_HASH_FILES=true LEPTOS_OUTPUT_NAME=shop TRUSTED_PROXIES=127.0.0.1 \
       SERVED_BY="shop-$i" COOKIE_SECURE="$secure" RUST_LOG="${RUST_LOG:-warn}" \
+      WEBAUTHN_ORIGIN="$scheme://localhost:$port" \
       "$bin" >"$CLUSTER_DIR/shop-$i.log" 2>&1 &
     CLUSTER_PIDS+=("$!")
     CLUSTER_PORTS+=("$sport")

@@ -40,6 +40,11 @@ pub enum AppError {
     /// for one (`/confirm`) and comes back.
     #[error("Please confirm it is you to continue.")]
     SudoRequired,
+    /// A passkey was not accepted (an unknown or removed passkey, a ceremony that expired
+    /// or was used already, a failed signature or user verification): one message for
+    /// every reason, which the server logs.
+    #[error("That passkey was not accepted. Please try again, or use your password.")]
+    PasskeyRefused,
     #[error("Not found.")]
     NotFound,
     #[error("Too many attempts. Please wait {retry_after_secs} seconds and try again.")]
@@ -205,6 +210,7 @@ impl From<ErrorBody> for AppError {
             "invalid_credentials" => AppError::InvalidCredentials,
             "forbidden" => AppError::Forbidden(b.message),
             "sudo_required" => AppError::SudoRequired,
+            "passkey_refused" => AppError::PasskeyRefused,
             "not_found" => AppError::NotFound,
             "too_many_requests" => AppError::TooManyRequests {
                 retry_after_secs: b.retry_after_secs.unwrap_or(60),
@@ -243,6 +249,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Forbidden(_) => "forbidden",
             AppError::SudoRequired => "sudo_required",
+            AppError::PasskeyRefused => "passkey_refused",
             AppError::NotFound => "not_found",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
@@ -267,6 +274,7 @@ impl AppError {
             AppError::Unauthorized | AppError::InvalidCredentials => "Please sign in to continue.",
             AppError::Forbidden(_) => "That request was refused.",
             AppError::SudoRequired => "Please confirm it is you to continue.",
+            AppError::PasskeyRefused => "That passkey was not accepted.",
             AppError::NotFound => "That product is not (or no longer) available.",
             AppError::TooManyRequests { .. } => {
                 "Too many attempts. Please wait a little and try again."
@@ -287,7 +295,9 @@ impl AppError {
             AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
             AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
-            AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::Unauthorized | AppError::InvalidCredentials | AppError::PasskeyRefused => {
+                401
+            }
             AppError::Forbidden(_) | AppError::SudoRequired => 403,
             AppError::NotFound => 404,
             AppError::TooManyRequests { .. } => 429,
@@ -373,6 +383,7 @@ mod tests {
             },
             AppError::NotFound,
             AppError::SudoRequired,
+            AppError::PasskeyRefused,
             AppError::Internal(Cause::default()),
             AppError::Conflict("Only 2 left.".into()),
             AppError::Unavailable(Cause::default()),

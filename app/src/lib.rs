@@ -20,6 +20,7 @@ pub mod outage;
 #[cfg(feature = "ssr")]
 pub mod page_response;
 pub mod pages;
+pub mod passkeys;
 #[cfg(feature = "ssr")]
 pub mod security;
 #[cfg(feature = "ssr")]

@@ -23,6 +23,8 @@ pub struct AppState {
     pub live: crate::live::hub::Hub,
     /// Whether this process has just met the database out of reach.
     pub outage: std::sync::Arc<crate::outage::Outage>,
+    /// The WebAuthn relying party passkeys are made for and checked against.
+    pub passkeys: crate::passkeys::server::Passkeys,
 }
 
 impl FromRef<AppState> for LeptosOptions {

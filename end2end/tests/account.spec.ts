@@ -12,7 +12,7 @@ test('see your sessions, sign out another device, change the password', async ({
   await waitForHydration(phone);
   await phone.getByLabel('Username').fill(name);
   await phone.getByLabel('Password', { exact: true }).fill('a-long-enough-password');
-  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(phone.getByTestId('signed-in-user')).toHaveText(name);
 
   await page.getByRole('link', { name: 'Account' }).click();

@@ -6,7 +6,7 @@ const ALICE = { username: 'alice', password: 'wonderland-2026' };
 async function signIn(page: Page, username: string, password: string) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 const signedInAs = (page: Page) => page.getByTestId('signed-in-user');

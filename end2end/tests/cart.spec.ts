@@ -56,7 +56,7 @@ test.describe('cart with JavaScript', () => {
     await waitForHydration(page);
     await page.getByLabel('Username').fill(name);
     await page.getByLabel('Password', { exact: true }).fill('a-long-enough-password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page).toHaveURL(/\/cart$/);
     await expect(page.locator('.greeting__name')).toHaveText(name);
     await expect(page.getByTestId('line-canvas-tote').getByTestId('qty')).toHaveText('1');

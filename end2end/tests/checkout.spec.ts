@@ -22,7 +22,7 @@ async function newAccount(request: APIRequestContext, prefix: string): Promise<s
 async function signIn(page: Page, username: string): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 async function fillAddress(page: Page, postalCode: string): Promise<void> {

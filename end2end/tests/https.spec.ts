@@ -24,7 +24,7 @@ test.describe('over https, as in production', () => {
 
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password', { exact: true }).fill('wonderland-2026');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByTestId('signed-in-user')).toHaveText('alice');
 
     // The cookie as the browser stored it.

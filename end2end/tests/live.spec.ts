@@ -20,7 +20,7 @@ async function signIn(page: Page, name: string, { js = true } = {}): Promise<voi
   if (js) await waitForHydration(page);
   await page.getByLabel('Username').fill(name);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('signed-in-user')).toHaveText(name);
 }
 
@@ -149,14 +149,14 @@ test.describe('live session events', () => {
       // Wait for the answer, so the attempts are counted in order before the right one.
       await Promise.all([
         page.waitForResponse((r) => r.request().method() === 'POST'),
-        page.getByRole('button', { name: 'Sign in' }).click(),
+        page.getByRole('button', { name: 'Sign in', exact: true }).click(),
       ]);
       await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
       await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
     }
     await page.getByLabel('Username').fill(name);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByTestId('signed-in-user')).toHaveText(name);
 
     await openLive(page, '/account');

@@ -47,6 +47,12 @@ pub struct Config {
     /// `METRICS_ADDR`, default none (off): where Prometheus metrics are served
     /// (`http://ADDR/metrics`), apart from the shop so they are never public by accident.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `WEBAUTHN_ORIGIN` (default `http://localhost:<the site address's port>`) and
+    /// `WEBAUTHN_RP_ID` (default: the origin's host): where passkeys work. The origin is
+    /// what the browser's address bar shows (https, or http for localhost); the id is
+    /// that host or a parent domain of it, never an IP address.
+    pub webauthn_origin: Option<String>,
+    pub webauthn_rp_id: Option<String>,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -78,7 +84,7 @@ impl Config {
             per_client: env.number("CONNECTIONS_PER_CLIENT", 256, 1..=1_000_000)?,
             trusted: sessions.trusted_proxies.clone(),
         };
-        Ok(Config {
+        let config = Config {
             database_url: env
                 .text("DATABASE_URL")
                 .unwrap_or_else(|| "sqlite://shop.db".to_string()),
@@ -95,6 +101,8 @@ impl Config {
             connections,
             request_timeout: env.secs("REQUEST_TIMEOUT_SECS", 30, 1)?,
             metrics_addr: env.address("METRICS_ADDR")?,
+            webauthn_origin: env.text("WEBAUTHN_ORIGIN"),
+            webauthn_rp_id: env.text("WEBAUTHN_RP_ID"),
             served_by: served_by(env.text("SERVED_BY"))?,
             gc_interval: env.secs("SESSION_GC_INTERVAL_SECS", 300, 1)?,
             registrations_per_hour: env.number(
@@ -115,7 +123,24 @@ impl Config {
                 )?,
                 total: env.number("EVENT_STREAMS_MAX", streams.total, 1..=1_000_000)?,
             },
-        })
+        };
+        // A wrong relying party stops start-up here, with one line (the port is only a
+        // placeholder: the default origin is always valid).
+        config.relying_party(3000)?;
+        Ok(config)
+    }
+
+    /// The WebAuthn relying party for a site served on `site_port`.
+    pub fn relying_party(
+        &self,
+        site_port: u16,
+    ) -> Result<app::passkeys::server::RelyingParty, ConfigError> {
+        app::passkeys::server::RelyingParty::resolve(
+            self.webauthn_rp_id.as_deref(),
+            self.webauthn_origin.as_deref(),
+            site_port,
+        )
+        .map_err(|(name, reason)| ConfigError { name, reason })
     }
 }
 
@@ -285,6 +310,38 @@ mod tests {
         );
         assert_eq!(c.gc_interval, Duration::from_secs(300));
         assert_eq!(c.postgres.max_connections, 16);
+    }
+
+    #[test]
+    fn the_relying_party_defaults_to_localhost_and_a_wrong_one_stops_start_up() {
+        let c = cfg(&[]).unwrap();
+        let rp = c.relying_party(8080).unwrap();
+        assert_eq!(rp.id, "localhost");
+        assert_eq!(rp.origin.as_str(), "http://localhost:8080/");
+        let c = cfg(&[("WEBAUTHN_ORIGIN", "https://shop.example.com")]).unwrap();
+        assert_eq!(c.relying_party(80).unwrap().id, "shop.example.com");
+        let c = cfg(&[
+            ("WEBAUTHN_ORIGIN", "https://shop.example.com:8443"),
+            ("WEBAUTHN_RP_ID", "example.com"),
+        ])
+        .unwrap();
+        let rp = c.relying_party(80).unwrap();
+        assert_eq!((rp.id.as_str(), rp.origin.port()), ("example.com", Some(8443)));
+        for (pairs, name) in [
+            (&[("WEBAUTHN_ORIGIN", "http://127.0.0.1:3000")][..], "WEBAUTHN_ORIGIN"),
+            (&[("WEBAUTHN_ORIGIN", "http://shop.example.com")][..], "WEBAUTHN_ORIGIN"),
+            (&[("WEBAUTHN_ORIGIN", "https://shop.example.com/shop")][..], "WEBAUTHN_ORIGIN"),
+            (&[("WEBAUTHN_ORIGIN", "shop.example.com")][..], "WEBAUTHN_ORIGIN"),
+            (&[("WEBAUTHN_RP_ID", "127.0.0.1")][..], "WEBAUTHN_RP_ID"),
+            (
+                &[("WEBAUTHN_ORIGIN", "https://shop.example.com"), ("WEBAUTHN_RP_ID", "other.example")][..],
+                "WEBAUTHN_RP_ID",
+            ),
+        ] {
+            let err = cfg(pairs).unwrap_err();
+            assert_eq!(err.name, name, "{pairs:?}: {err}");
+            assert!(!err.to_string().contains('\n'), "one line: {err}");
+        }
     }
 
     #[test]

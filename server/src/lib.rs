@@ -197,7 +197,15 @@ pub async fn prepare(
     tokio::task::spawn_blocking(app::auth::password::warm_up)
         .await
         .map_err(|e| StartupError::Seed(e.to_string()))?;
+    let rp = config.relying_party(leptos_options.site_addr.port())?;
+    let passkeys = app::passkeys::server::Passkeys::new(rp).map_err(|reason| {
+        StartupError::Config(crate::ConfigError {
+            name: "WEBAUTHN_ORIGIN",
+            reason,
+        })
+    })?;
     Ok(AppState {
+        passkeys,
         leptos_options,
         throttle: Throttle::new(db.clone())
             .with_registrations_per_hour(config.registrations_per_hour),
@@ -238,7 +246,13 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     tracing::info!("listening on http://{local}");
     // For people, on the terminal's other stream: standard output may be a log
     // collector's JSON lines (`LOG_FORMAT=json`).
-    eprintln!("Oxide & Oak is open at http://{local}");
+    // Passkeys need a domain name: on this machine that is `localhost`, never an address.
+    let shown = if local.ip().is_loopback() || local.ip().is_unspecified() {
+        format!("localhost:{}", local.port())
+    } else {
+        local.to_string()
+    };
+    eprintln!("Oxide & Oak is open at http://{shown}");
 
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let server = serve::serve(listener, app, config.connections.clone(), async move {

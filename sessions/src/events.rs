@@ -46,6 +46,8 @@ macro_rules! event_kinds {
 event_kinds! {
     /// `session` signed in as `user` (a new device, or a guest session upgraded).
     SignedIn = "signed_in",
+    /// `session` signed in as `user` with a passkey.
+    SignedInWithPasskey = "signed_in_with_passkey",
     /// `session` (of `user`) signed out.
     SignedOut = "signed_out",
     /// `session` of `user` was ended from another of the user's sessions.
@@ -59,6 +61,13 @@ event_kinds! {
     /// A sign-in as `user` was refused (wrong password or throttled). Counted in the
     /// log per network and day, not one row per guess.
     SignInRefused = "sign_in_refused",
+    /// `user` added a passkey (on `session`).
+    PasskeyAdded = "passkey_added",
+    /// `user` removed a passkey (on `session`).
+    PasskeyRemoved = "passkey_removed",
+    /// A passkey of `user` was refused because its signature counter went backwards (a
+    /// cloned authenticator, or a replay).
+    PasskeyRefused = "passkey_refused",
     /// The cart of `session` (a guest) or of `user` changed.
     CartChanged = "cart_changed",
     /// `user` placed an order (on `session`).
@@ -66,6 +75,24 @@ event_kinds! {
     /// Events may have been lost (a listener reconnected, a receiver fell behind): every
     /// receiver should read the state again.
     Resync = "resync",
+}
+
+/// How a session signed in: the kind of its [`EventKind`] and security log row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignInBy {
+    #[default]
+    Password,
+    Passkey,
+}
+
+impl SignInBy {
+    /// The event a sign-in this way is.
+    pub fn kind(self) -> EventKind {
+        match self {
+            SignInBy::Password => EventKind::SignedIn,
+            SignInBy::Passkey => EventKind::SignedInWithPasskey,
+        }
+    }
 }
 
 impl EventKind {
@@ -79,11 +106,15 @@ impl EventKind {
         matches!(
             self,
             EventKind::SignedIn
+                | EventKind::SignedInWithPasskey
                 | EventKind::SignedOut
                 | EventKind::Revoked
                 | EventKind::RevokedOthers
                 | EventKind::PasswordChanged
                 | EventKind::SignInRefused
+                | EventKind::PasskeyAdded
+                | EventKind::PasskeyRemoved
+                | EventKind::PasskeyRefused
         )
     }
 }
@@ -121,11 +152,16 @@ impl Event {
         let this_user = user.is_some() && self.user == user;
         match self.kind {
             EventKind::SignedIn
+            | EventKind::SignedInWithPasskey
             | EventKind::SignedOut
             | EventKind::Revoked
             | EventKind::Expired => this_session,
             EventKind::RevokedOthers | EventKind::PasswordChanged => this_user && !this_session,
-            EventKind::SignInRefused | EventKind::OrderPlaced => this_user,
+            EventKind::SignInRefused
+            | EventKind::OrderPlaced
+            | EventKind::PasskeyAdded
+            | EventKind::PasskeyRemoved
+            | EventKind::PasskeyRefused => this_user,
             EventKind::CartChanged => this_user || (self.user.is_none() && this_session),
             EventKind::Resync => true,
         }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::error::StoreError;
+use crate::events::SignInBy;
 use crate::session::{ClientMeta, Session, SessionId};
 use crate::store::SessionStore;
 use crate::token::SessionToken;
@@ -110,10 +111,22 @@ impl SessionHandle {
     /// data, such as a guest cart, stays with it, and a token planted before login is
     /// worthless after it); a session of another user is ended and a fresh one begun.
     pub async fn login(&self, user_id: i64, persistent: bool) -> Result<SessionId, StoreError> {
+        self.login_by(user_id, persistent, SignInBy::Password).await
+    }
+
+    /// [`login`](Self::login), `by` a password or a passkey (what the security log says).
+    pub async fn login_by(
+        &self,
+        user_id: i64,
+        persistent: bool,
+        by: SignInBy,
+    ) -> Result<SessionId, StoreError> {
         let current = self.session();
         let upgraded = match &current {
             Some(s) if s.user_id.is_none() || s.user_id == Some(user_id) => {
-                self.store.authenticate(s.id, user_id, persistent).await?
+                self.store
+                    .authenticate_by(s.id, user_id, persistent, by)
+                    .await?
             }
             Some(s) => {
                 self.store.delete(s.id).await?;
@@ -125,7 +138,7 @@ impl SessionHandle {
             Some(pair) => pair,
             None => {
                 self.store
-                    .create(Some(user_id), persistent, &self.meta)
+                    .create_by(Some(user_id), persistent, &self.meta, by)
                     .await?
             }
         };

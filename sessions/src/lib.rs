@@ -54,7 +54,7 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::SessionConfig;
 pub use csrf::reject_cross_site;
 pub use error::StoreError;
-pub use events::{Event, EventKind};
+pub use events::{Event, EventKind, SignInBy};
 pub use gc::{spawn_gc, Gc};
 pub use handle::SessionHandle;
 pub use listener::spawn_listener;

@@ -14,7 +14,7 @@ use crate::change::Change;
 use crate::clock::Clock;
 use crate::config::SessionConfig;
 use crate::error::StoreError;
-use crate::events::{Event, EventKind};
+use crate::events::{Event, EventKind, SignInBy};
 use crate::expiry;
 use crate::session::{is_handle, truncate, ClientMeta, Lookup, Session, SessionId};
 use crate::sql::{Device, NewRow, Rows};
@@ -157,6 +157,19 @@ impl SessionStore {
         persistent: bool,
         meta: &ClientMeta,
     ) -> Result<(SessionToken, Session), StoreError> {
+        self.create_by(user_id, persistent, meta, SignInBy::Password)
+            .await
+    }
+
+    /// [`create`](Self::create), signed in `by` a password or a passkey (what the
+    /// security log and the event say).
+    pub async fn create_by(
+        &self,
+        user_id: Option<i64>,
+        persistent: bool,
+        meta: &ClientMeta,
+        by: SignInBy,
+    ) -> Result<(SessionToken, Session), StoreError> {
         let token = SessionToken::generate()?;
         let handle = crate::token::random_hex::<16>()?;
         let now = self.now();
@@ -180,7 +193,7 @@ impl SessionStore {
             let written = match user_id {
                 // Signed in from the start: a new device.
                 Some(user) => Written::changed(session.clone()).with(
-                    Event::new(EventKind::SignedIn, Some(user), Some(session.id)),
+                    Event::new(by.kind(), Some(user), Some(session.id)),
                     Device::Given(user_agent.clone(), ip.clone()),
                 ),
                 None => Written::changed(session),
@@ -268,6 +281,18 @@ impl SessionStore {
         user_id: i64,
         persistent: bool,
     ) -> Result<Option<(SessionToken, Session)>, StoreError> {
+        self.authenticate_by(id, user_id, persistent, SignInBy::Password)
+            .await
+    }
+
+    /// [`authenticate`](Self::authenticate), signed in `by` a password or a passkey.
+    pub async fn authenticate_by(
+        &self,
+        id: SessionId,
+        user_id: i64,
+        persistent: bool,
+        by: SignInBy,
+    ) -> Result<Option<(SessionToken, Session)>, StoreError> {
         let token = SessionToken::generate()?;
         let now = self.now();
         let deadlines = expiry::deadlines(&self.config, persistent, now);
@@ -278,7 +303,7 @@ impl SessionStore {
                 return Ok(Written::nothing(None));
             };
             let device = Device::Given(session.user_agent.clone(), session.ip.clone());
-            let event = Event::new(EventKind::SignedIn, Some(user_id), Some(id));
+            let event = Event::new(by.kind(), Some(user_id), Some(id));
             Ok(Written::changed(Some((token, session))).with(event, device))
         })
     }

@@ -56,6 +56,12 @@ fn describe_entry(row: super::log::LogEntry) -> SecurityEntry {
     };
     let text = match row.kind {
         LogKind::SignedIn => format!("Signed in on {device}"),
+        LogKind::SignedInWithPasskey => format!("Signed in with a passkey on {device}"),
+        LogKind::PasskeyAdded => format!("Passkey added on {device}"),
+        LogKind::PasskeyRemoved => format!("Passkey removed on {device}"),
+        LogKind::PasskeyRefused => {
+            "A passkey was refused: its counter went backwards (a copied key?)".to_string()
+        }
         LogKind::SignedOut => format!("Signed out on {device}"),
         LogKind::Revoked => format!("Signed out {device} from another session"),
         LogKind::RevokedOthers => format!("Signed out everywhere else, from {device}"),
@@ -117,7 +123,7 @@ pub async fn revoke_other_sessions() -> Result<u64, AppError> {
 /// account page; a call from the page gets the error (403 `sudo_required`), which the
 /// page turns into the same step.
 #[cfg(feature = "ssr")]
-fn confirm_first<T: Default>(e: AppError) -> Result<T, AppError> {
+pub(crate) fn confirm_first<T: Default>(e: AppError) -> Result<T, AppError> {
     if matches!(e, AppError::SudoRequired) && crate::forms::is_plain_form_post() {
         leptos_axum::redirect("/confirm?next=/account");
         return Ok(T::default());

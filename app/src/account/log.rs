@@ -36,6 +36,10 @@ pub fn log_kind(kind: EventKind) -> Option<LogKind> {
         EventKind::RevokedOthers => LogKind::RevokedOthers,
         EventKind::PasswordChanged => LogKind::PasswordChanged,
         EventKind::SignInRefused => LogKind::SignInRefused,
+        EventKind::SignedInWithPasskey => LogKind::SignedInWithPasskey,
+        EventKind::PasskeyAdded => LogKind::PasskeyAdded,
+        EventKind::PasskeyRemoved => LogKind::PasskeyRemoved,
+        EventKind::PasskeyRefused => LogKind::PasskeyRefused,
         EventKind::Expired
         | EventKind::CartChanged
         | EventKind::OrderPlaced

@@ -47,6 +47,10 @@ pub enum LogKind {
     RevokedOthers,
     PasswordChanged,
     SignInRefused,
+    SignedInWithPasskey,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeyRefused,
 }
 
 impl LogKind {
@@ -59,6 +63,10 @@ impl LogKind {
             LogKind::RevokedOthers => "revoked_others",
             LogKind::PasswordChanged => "password_changed",
             LogKind::SignInRefused => "sign_in_refused",
+            LogKind::SignedInWithPasskey => "signed_in_with_passkey",
+            LogKind::PasskeyAdded => "passkey_added",
+            LogKind::PasskeyRemoved => "passkey_removed",
+            LogKind::PasskeyRefused => "passkey_refused",
         }
     }
 }
@@ -76,6 +84,10 @@ mod tests {
             LogKind::RevokedOthers,
             LogKind::PasswordChanged,
             LogKind::SignInRefused,
+            LogKind::SignedInWithPasskey,
+            LogKind::PasskeyAdded,
+            LogKind::PasskeyRemoved,
+            LogKind::PasskeyRefused,
         ] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.name()));

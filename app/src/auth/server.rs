@@ -173,12 +173,21 @@ async fn check_and_sign_in(
         session.logout().await?;
         return Err(FormError::Credentials);
     }
-    let merged = crate::cart::server::merge_guest_cart(&state.db, sid, id).await?;
+    Ok(merge_after_sign_in(&state, sid, id).await?)
+}
+
+/// After a sign-in of session `sid` as `user_id`: the guest cart joins the user's, which
+/// their other devices show too.
+pub async fn merge_after_sign_in(
+    state: &crate::state::AppState,
+    sid: sessions::SessionId,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let merged = crate::cart::server::merge_guest_cart(&state.db, sid, user_id).await?;
     if merged > 0 {
-        // The guest's lines joined the user's cart, which their other devices show too.
         state
             .sessions
-            .publish(sessions::Event::cart_changed(Some(id), Some(sid)));
+            .publish(sessions::Event::cart_changed(Some(user_id), Some(sid)));
     }
     Ok(())
 }

@@ -21,6 +21,8 @@ pub enum Why {
     PasswordChanged,
     Expired,
     SignInRefused,
+    /// A passkey of the account was added, removed or refused.
+    PasskeysChanged,
     CartChanged,
     OrderPlaced,
     Resync,
@@ -57,6 +59,7 @@ impl LiveState {
             Why::Hello
             | Why::SignedIn
             | Why::SignInRefused
+            | Why::PasskeysChanged
             | Why::CartChanged
             | Why::OrderPlaced
             | Why::Resync => "You have been signed out.",

@@ -57,6 +57,13 @@ pub fn AccountPage() -> impl IntoView {
             <SessionList sessions revoke revoke_others/>
         </section>
         <section class="card account-section">
+            <h2>"Passkeys"</h2>
+            <p class="hint">
+                "A passkey signs you in without a password, with your device's screen lock or a security key. It cannot be phished."
+            </p>
+            <super::passkeys::PasskeySection refresh=Signal::derive(move || feed.security.get())/>
+        </section>
+        <section class="card account-section">
             <h2>"Change your password"</h2>
             <Show when=changed>
                 <p class="notice" role="status">
@@ -67,7 +74,7 @@ pub fn AccountPage() -> impl IntoView {
         </section>
         <section class="card account-section">
             <h2>"Security activity"</h2>
-            <p class="hint">"Sign-ins, sign-outs and password changes of the last 90 days, newest first."</p>
+            <p class="hint">"Sign-ins, sign-outs, password and passkey changes of the last 90 days, newest first."</p>
             <SecurityLog log/>
         </section>
     }

@@ -39,6 +39,7 @@ pub fn ConfirmPage() -> impl IntoView {
                 </label>
                 <button type="submit" disabled=move || confirm.pending().get()>"Confirm"</button>
             </ActionForm>
+            <super::passkeys::PasskeyConfirm next=Signal::derive(next)/>
         </section>
     }
 }

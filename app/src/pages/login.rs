@@ -67,7 +67,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label>
                     "Username"
-                    <input type="text" name="username" autocomplete="username" required value=username/>
+                    <input type="text" name="username" autocomplete="username webauthn" required value=username/>
                 </label>
                 <label>
                     "Password"
@@ -79,6 +79,7 @@ pub fn LoginPage() -> impl IntoView {
                 </label>
                 <button type="submit" disabled=move || auth.login.pending().get()>"Sign in"</button>
             </ActionForm>
+            <super::passkeys::PasskeySignIn next=Signal::derive(next)/>
             <p>"New here? " <a href=register_href>"Create an account"</a></p>
             <p class="hint">"Demo accounts: alice / wonderland-2026 and bob / builder-bob-2026"</p>
         </section>

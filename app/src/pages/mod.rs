@@ -5,6 +5,7 @@ mod catalog;
 mod confirm;
 mod login;
 mod orders;
+mod passkeys;
 mod product;
 mod register;
 

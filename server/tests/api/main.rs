@@ -3,6 +3,7 @@
 //! (`common`). One test binary rather than one per file: each of those linked the whole
 //! server again, about 78 MB and a link each (docs/PERFORMANCE.md, "The first run").
 
+mod authenticator;
 mod common;
 
 mod account;
@@ -15,6 +16,7 @@ mod events;
 mod hostile;
 mod operations;
 mod orders;
+mod passkeys;
 mod scaleout;
 mod security;
 mod session_rules;
