@@ -295,9 +295,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::InvalidFields(_) => 422,
             AppError::Conflict(_) => 409,
             AppError::BadRequest(_) => 400,
-            AppError::Unauthorized | AppError::InvalidCredentials | AppError::PasskeyRefused => {
-                401
-            }
+            AppError::Unauthorized | AppError::InvalidCredentials | AppError::PasskeyRefused => 401,
             AppError::Forbidden(_) | AppError::SudoRequired => 403,
             AppError::NotFound => 404,
             AppError::TooManyRequests { .. } => 429,

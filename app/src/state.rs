@@ -24,7 +24,7 @@ pub struct AppState {
     /// Whether this process has just met the database out of reach.
     pub outage: std::sync::Arc<crate::outage::Outage>,
     /// The WebAuthn relying party passkeys are made for and checked against.
-    pub passkeys: crate::passkeys::server::Passkeys,
+    pub passkeys: crate::passkeys::relying_party::Passkeys,
 }
 
 impl FromRef<AppState> for LeptosOptions {

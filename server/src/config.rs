@@ -326,15 +326,33 @@ mod tests {
         ])
         .unwrap();
         let rp = c.relying_party(80).unwrap();
-        assert_eq!((rp.id.as_str(), rp.origin.port()), ("example.com", Some(8443)));
+        assert_eq!(
+            (rp.id.as_str(), rp.origin.port()),
+            ("example.com", Some(8443))
+        );
         for (pairs, name) in [
-            (&[("WEBAUTHN_ORIGIN", "http://127.0.0.1:3000")][..], "WEBAUTHN_ORIGIN"),
-            (&[("WEBAUTHN_ORIGIN", "http://shop.example.com")][..], "WEBAUTHN_ORIGIN"),
-            (&[("WEBAUTHN_ORIGIN", "https://shop.example.com/shop")][..], "WEBAUTHN_ORIGIN"),
-            (&[("WEBAUTHN_ORIGIN", "shop.example.com")][..], "WEBAUTHN_ORIGIN"),
+            (
+                &[("WEBAUTHN_ORIGIN", "http://127.0.0.1:3000")][..],
+                "WEBAUTHN_ORIGIN",
+            ),
+            (
+                &[("WEBAUTHN_ORIGIN", "http://shop.example.com")][..],
+                "WEBAUTHN_ORIGIN",
+            ),
+            (
+                &[("WEBAUTHN_ORIGIN", "https://shop.example.com/shop")][..],
+                "WEBAUTHN_ORIGIN",
+            ),
+            (
+                &[("WEBAUTHN_ORIGIN", "shop.example.com")][..],
+                "WEBAUTHN_ORIGIN",
+            ),
             (&[("WEBAUTHN_RP_ID", "127.0.0.1")][..], "WEBAUTHN_RP_ID"),
             (
-                &[("WEBAUTHN_ORIGIN", "https://shop.example.com"), ("WEBAUTHN_RP_ID", "other.example")][..],
+                &[
+                    ("WEBAUTHN_ORIGIN", "https://shop.example.com"),
+                    ("WEBAUTHN_RP_ID", "other.example"),
+                ][..],
                 "WEBAUTHN_RP_ID",
             ),
         ] {

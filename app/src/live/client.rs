@@ -49,7 +49,10 @@ pub(super) fn follow(notice: RwSignal<Option<&'static str>>) {
     let on_state = move |state: LiveState| {
         let here = show_user(auth, &state);
         show_cart(cart, &state);
-        if !matches!(state.why, Why::Hello | Why::CartChanged | Why::SignedIn) {
+        if !matches!(
+            state.why,
+            Why::Hello | Why::CartChanged | Why::SignedIn | Why::SignedInWithPasskey
+        ) {
             feed.security.update(|v| *v += 1);
         }
         if state.user.is_some() {
@@ -121,7 +124,7 @@ fn show_cart(cart: crate::cart::CartState, state: &LiveState) {
     }
     cart.confirmed.set(Some(state.cart));
     let bump = move || cart.version.update(|v| *v += 1);
-    if state.why == Why::SignedIn {
+    if matches!(state.why, Why::SignedIn | Why::SignedInWithPasskey) {
         set_timeout(bump, std::time::Duration::from_secs(1));
     } else {
         bump();

@@ -21,8 +21,10 @@ pub enum Why {
     PasswordChanged,
     Expired,
     SignInRefused,
-    /// A passkey of the account was added, removed or refused.
-    PasskeysChanged,
+    SignedInWithPasskey,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeyRefused,
     CartChanged,
     OrderPlaced,
     Resync,
@@ -59,7 +61,10 @@ impl LiveState {
             Why::Hello
             | Why::SignedIn
             | Why::SignInRefused
-            | Why::PasskeysChanged
+            | Why::SignedInWithPasskey
+            | Why::PasskeyAdded
+            | Why::PasskeyRemoved
+            | Why::PasskeyRefused
             | Why::CartChanged
             | Why::OrderPlaced
             | Why::Resync => "You have been signed out.",

@@ -138,16 +138,17 @@ fn speaks_h2(
 /// must be given its reason here.
 fn why(kind: EventKind) -> Why {
     match kind {
-        EventKind::SignedIn | EventKind::SignedInWithPasskey => Why::SignedIn,
+        EventKind::SignedIn => Why::SignedIn,
+        EventKind::SignedInWithPasskey => Why::SignedInWithPasskey,
         EventKind::SignedOut => Why::SignedOut,
         EventKind::Revoked => Why::Revoked,
         EventKind::RevokedOthers => Why::RevokedOthers,
         EventKind::PasswordChanged => Why::PasswordChanged,
         EventKind::Expired => Why::Expired,
         EventKind::SignInRefused => Why::SignInRefused,
-        EventKind::PasskeyAdded | EventKind::PasskeyRemoved | EventKind::PasskeyRefused => {
-            Why::PasskeysChanged
-        }
+        EventKind::PasskeyAdded => Why::PasskeyAdded,
+        EventKind::PasskeyRemoved => Why::PasskeyRemoved,
+        EventKind::PasskeyRefused => Why::PasskeyRefused,
         EventKind::CartChanged => Why::CartChanged,
         EventKind::OrderPlaced => Why::OrderPlaced,
         EventKind::Resync => Why::Resync,

@@ -79,7 +79,9 @@ pub fn PasskeySignIn(#[prop(into)] next: Signal<String>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             use crate::passkeys::{client, passkey_sign_in, passkey_sign_in_options};
             let outcome = async {
-                let options = passkey_sign_in_options(false).await.map_err(|e| e.to_string())?;
+                let options = passkey_sign_in_options(false)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let credential = client::get(options).await?;
                 passkey_sign_in(credential, Some(next.get_untracked()), false)
                     .await
@@ -168,7 +170,14 @@ pub fn PasskeySection(#[prop(into)] refresh: Signal<u64>) -> impl IntoView {
     let remove = ServerAction::<RemovePasskey>::new();
     let (added, set_added) = signal(0u64);
     let keys = Resource::new(
-        move || (refresh.get(), added.get(), rename.version().get(), remove.version().get()),
+        move || {
+            (
+                refresh.get(),
+                added.get(),
+                rename.version().get(),
+                remove.version().get(),
+            )
+        },
         |_| crate::passkeys::passkeys(),
     );
     let navigate = leptos_router::hooks::use_navigate();
@@ -189,7 +198,10 @@ pub fn PasskeySection(#[prop(into)] refresh: Signal<u64>) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             let confirm_first = confirm_first.clone();
-            let name = name.get_untracked().map(|el| el.value()).unwrap_or_default();
+            let name = name
+                .get_untracked()
+                .map(|el| el.value())
+                .unwrap_or_default();
             leptos::task::spawn_local(async move {
                 use crate::passkeys::{add_passkey, client, passkey_registration_options};
                 let options = match passkey_registration_options().await {
@@ -199,13 +211,16 @@ pub fn PasskeySection(#[prop(into)] refresh: Signal<u64>) -> impl IntoView {
                 let outcome = async {
                     let options = options.map_err(|e| e.to_string())?;
                     let credential = client::create(options).await?;
-                    add_passkey(name, credential).await.map_err(|e| e.to_string())
+                    add_passkey(name, credential)
+                        .await
+                        .map_err(|e| e.to_string())
                 }
                 .await;
                 set_busy.set(false);
                 match outcome {
                     Ok(key) => {
-                        set_message.set(Some(format!("Passkey \u{201c}{}\u{201d} added.", key.name)));
+                        set_message
+                            .set(Some(format!("Passkey \u{201c}{}\u{201d} added.", key.name)));
                         set_added.update(|v| *v += 1);
                     }
                     Err(e) => set_message.set(said(e)),
@@ -257,7 +272,11 @@ fn PasskeyRow(
     rename: ServerAction<RenamePasskey>,
     remove: ServerAction<RemovePasskey>,
 ) -> impl IntoView {
-    let kind = if key.synced { "Synced" } else { "This device only" };
+    let kind = if key.synced {
+        "Synced"
+    } else {
+        "This device only"
+    };
     let (name, rename_label, remove_label) = (
         key.name.clone(),
         format!("New name for {}", key.name),

@@ -77,11 +77,26 @@ pub async fn remove_passkey(id: i64) -> Result<(), AppError> {
 /// `POST /api/passkey_sign_in_options` — field `conditional` (`true` for the username
 /// field's autofill). Begins a sign-in with a passkey, naming no account: the options
 /// for `navigator.credentials.get` as JSON text. A visitor without a session gets a
-/// guest one, which the challenge is bound to.
+/// guest one, which the challenge is bound to (counted per network like a guest cart's:
+/// 429 beyond that).
 #[server(prefix = "/api", endpoint = "passkey_sign_in_options", output = crate::codec::Json)]
 pub async fn passkey_sign_in_options(conditional: bool) -> Result<String, AppError> {
     let state = crate::state::app_state()?;
-    let sid = crate::session::session()?.ensure().await?;
+    let session = crate::session::session()?;
+    if session.id().is_none() {
+        // A new guest session, counted like a guest cart's (a flood gets no rows).
+        let network = crate::auth::throttle::network_key(&crate::session::client_network());
+        if let Err(wait) = state
+            .throttle
+            .new_guest(&network, state.sessions.now())
+            .await?
+        {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: wait,
+            });
+        }
+    }
+    let sid = session.ensure().await?;
     let options = super::server::sign_in_options(&state, sid, conditional).await?;
     serde_json::to_string(&options).map_err(|e| AppError::internal("options not serialised", e))
 }
@@ -121,7 +136,11 @@ pub async fn passkey_sign_in(
     let user = match super::server::verify_sign_in(&state, sid, conditional, &credential).await {
         Ok(user) => user,
         Err(e) => {
-            counted(if e == AppError::PasskeyRefused { "refused" } else { "failed" });
+            counted(if e == AppError::PasskeyRefused {
+                "refused"
+            } else {
+                "failed"
+            });
             return Err(e);
         }
     };
@@ -151,7 +170,10 @@ pub async fn passkey_confirm_options() -> Result<String, AppError> {
 /// proves it is them (the token rotates). Answers where to go (`next`, or `/`). Refused:
 /// 401 `passkey_refused`; failures are throttled per account like wrong passwords.
 #[server(prefix = "/api", endpoint = "confirm_with_passkey", output = crate::codec::Json)]
-pub async fn confirm_with_passkey(credential: String, next: Option<String>) -> Result<String, AppError> {
+pub async fn confirm_with_passkey(
+    credential: String,
+    next: Option<String>,
+) -> Result<String, AppError> {
     use crate::auth::throttle;
     let next = crate::auth::validate::safe_next(next.as_deref());
     let (session, user) = crate::session::signed_in()?;

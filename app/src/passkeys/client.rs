@@ -25,7 +25,8 @@ pub fn supported() -> bool {
         return false;
     };
     class.is_function()
-        && Reflect::get(&class, &"parseCreationOptionsFromJSON".into()).is_ok_and(|f| f.is_function())
+        && Reflect::get(&class, &"parseCreationOptionsFromJSON".into())
+            .is_ok_and(|f| f.is_function())
 }
 
 /// Makes a passkey for the server's creation `options`; the credential as JSON text.
@@ -135,9 +136,7 @@ async fn ceremony(
         .dyn_into()
         .map_err(|_| "This browser cannot use passkeys.".to_string())?;
     let json = to_json.call0(&credential).map_err(describe)?;
-    JSON::stringify(&json)
-        .map(String::from)
-        .map_err(describe)
+    JSON::stringify(&json).map(String::from).map_err(describe)
 }
 
 /// A failed WebAuthn call in words for people (the DOMException's name decides).
@@ -150,7 +149,10 @@ fn describe(error: JsValue) -> String {
         "AbortError" => ABORTED.to_string(),
         "NotAllowedError" => "The passkey prompt was closed or timed out.".to_string(),
         "InvalidStateError" => "This device already has a passkey for this account.".to_string(),
-        "SecurityError" => "Passkeys do not work at this address (use the shop's own name, e.g. localhost).".to_string(),
+        "SecurityError" => {
+            "Passkeys do not work at this address (use the shop's own name, e.g. localhost)."
+                .to_string()
+        }
         "NotSupportedError" => "This device cannot make a passkey the shop accepts.".to_string(),
         _ => "The passkey did not work. Please try again.".to_string(),
     }

@@ -8,6 +8,8 @@ mod api;
 pub mod client;
 mod model;
 #[cfg(feature = "ssr")]
+pub mod relying_party;
+#[cfg(feature = "ssr")]
 pub mod server;
 
 pub use api::*;

@@ -7,131 +7,26 @@
 //! travels to the browser. Every refusal answers [`AppError::PasskeyRefused`]; the reason
 //! goes to the log.
 
-use std::sync::Arc;
-
 use db::{on, Db};
 use serde::{de::DeserializeOwned, Serialize};
 use sessions::{Event, EventKind, SessionId, SignInBy};
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Credential, CredentialID, DiscoverableAuthentication, Passkey,
     PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse, Url, Uuid, Webauthn, WebauthnBuilder,
-    WebauthnError,
+    RequestChallengeResponse, Uuid, WebauthnError,
 };
 use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::model::PasskeyInfo;
+pub use super::relying_party::{Passkeys, RelyingParty, CEREMONY_SECS};
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// How long a ceremony may take, from its options to its answer.
-pub const CEREMONY_SECS: i64 = 300;
 
 /// Passkeys one account may have.
 pub const MAX_PER_ACCOUNT: usize = 20;
 
 /// Longest name of a passkey, in characters.
 pub const NAME_MAX_CHARS: usize = 64;
-
-/// Where passkeys are valid: the relying party id (a domain, never an IP address) and
-/// the exact origin (scheme, host and port) the browser reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RelyingParty {
-    pub id: String,
-    pub origin: Url,
-}
-
-impl RelyingParty {
-    /// The relying party from `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGIN`, each optional: the
-    /// origin defaults to `http://localhost:<port of the site address>`, the id to the
-    /// origin's host. `Err((setting, reason))` for a value WebAuthn cannot work with.
-    pub fn resolve(
-        id: Option<&str>,
-        origin: Option<&str>,
-        site_port: u16,
-    ) -> Result<Self, (&'static str, String)> {
-        let origin = match origin {
-            Some(text) => parse_origin(text).map_err(|r| ("WEBAUTHN_ORIGIN", r))?,
-            None => Url::parse(&format!("http://localhost:{site_port}"))
-                .map_err(|e| ("WEBAUTHN_ORIGIN", e.to_string()))?,
-        };
-        let host = origin.host_str().unwrap_or_default().to_string();
-        let id = match id {
-            Some(text) => {
-                let id = text.trim().trim_end_matches('.').to_ascii_lowercase();
-                if id.is_empty() || id.parse::<std::net::IpAddr>().is_ok() || id.contains(['/', ':']) {
-                    return Err((
-                        "WEBAUTHN_RP_ID",
-                        format!("{text:?} is not a domain name (an IP address cannot be one)"),
-                    ));
-                }
-                if host != id && !host.ends_with(&format!(".{id}")) {
-                    return Err((
-                        "WEBAUTHN_RP_ID",
-                        format!("{id:?} is neither the origin's host {host:?} nor a parent domain of it"),
-                    ));
-                }
-                id
-            }
-            None => host,
-        };
-        Ok(RelyingParty { id, origin })
-    }
-}
-
-/// `WEBAUTHN_ORIGIN`: `https://host[:port]` (`http` only for localhost), no path.
-fn parse_origin(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
-    let domain = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    if domain.is_empty() {
-        return Err(format!("{text:?} has no host"));
-    }
-    if domain.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
-        return Err(format!(
-            "{text:?}: WebAuthn needs a domain name, not an IP address (use localhost)"
-        ));
-    }
-    let local = domain == "localhost" || domain.ends_with(".localhost");
-    match url.scheme() {
-        "https" => {}
-        "http" if local => {}
-        "http" => return Err(format!("{text:?}: only localhost may use http; use https")),
-        other => return Err(format!("{text:?}: the scheme must be https, not {other}")),
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{text:?}: an origin is scheme, host and port only, without a path"));
-    }
-    Ok(url)
-}
-
-/// The shop's WebAuthn relying party, ready for ceremonies.
-#[derive(Clone)]
-pub struct Passkeys {
-    webauthn: Arc<Webauthn>,
-    pub rp: RelyingParty,
-}
-
-impl std::fmt::Debug for Passkeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Passkeys").field("rp", &self.rp).finish()
-    }
-}
-
-impl Passkeys {
-    pub fn new(rp: RelyingParty) -> Result<Self, String> {
-        let webauthn = WebauthnBuilder::new(&rp.id, &rp.origin)
-            .and_then(|b| {
-                b.rp_name("Oxide & Oak")
-                    .timeout(std::time::Duration::from_secs(CEREMONY_SECS as u64))
-                    .build()
-            })
-            .map_err(|e| format!("WebAuthn refuses relying party {:?} at {}: {e}", rp.id, rp.origin))?;
-        Ok(Passkeys {
-            webauthn: Arc::new(webauthn),
-            rp,
-        })
-    }
-}
 
 /// What a ceremony is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +62,13 @@ fn internal_json(e: serde_json::Error) -> AppError {
 
 /// Stores the state of a new ceremony of `session`, replacing an older one of the same
 /// purpose (whose answer is then refused).
-async fn begin(db: &Db, session: SessionId, purpose: Purpose, state: &impl Serialize, now: i64) -> Result<(), AppError> {
+async fn begin(
+    db: &Db,
+    session: SessionId,
+    purpose: Purpose,
+    state: &impl Serialize,
+    now: i64,
+) -> Result<(), AppError> {
     let state = serde_json::to_string(state).map_err(internal_json)?;
     on!(db.writer(), p => {
         sqlx::query(
@@ -189,7 +90,12 @@ async fn begin(db: &Db, session: SessionId, purpose: Purpose, state: &impl Seria
 
 /// Takes the state of `session`'s ceremony for `purpose`: deleted in the same statement
 /// (a second answer finds nothing), `None` if there is none or it has expired.
-async fn take<T: DeserializeOwned>(db: &Db, session: SessionId, purpose: Purpose, now: i64) -> Result<Option<T>, AppError> {
+async fn take<T: DeserializeOwned>(
+    db: &Db,
+    session: SessionId,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Option<T>, AppError> {
     let row: Option<(String, i64)> = on!(db.writer(), p => {
         sqlx::query_as(
             "DELETE FROM passkey_ceremonies WHERE session_id = $1 AND purpose = $2
@@ -280,7 +186,8 @@ async fn user_handle(db: &Db, user_id: i64) -> Result<Uuid, AppError> {
         .await
     })?;
     let (handle,) = handle.ok_or(AppError::Unauthorized)?;
-    Uuid::parse_str(&handle).map_err(|e| AppError::internal("stored WebAuthn user handle is not a UUID", e))
+    Uuid::parse_str(&handle)
+        .map_err(|e| AppError::internal("stored WebAuthn user handle is not a UUID", e))
 }
 
 /// The account whose authenticators hold `handle`.
@@ -321,7 +228,9 @@ fn parse_name(name: &str, device: &str) -> Result<String, AppError> {
     let name = name.trim();
     let name = if name.is_empty() { device } else { name };
     if name.chars().any(char::is_control) {
-        return Err(AppError::Invalid("A passkey's name must be one line of text.".into()));
+        return Err(AppError::Invalid(
+            "A passkey's name must be one line of text.".into(),
+        ));
     }
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(AppError::Invalid(format!(
@@ -363,7 +272,14 @@ pub async fn registration_options(
         selection.resident_key = Some(ResidentKeyRequirement::Required);
         selection.require_resident_key = true;
     }
-    begin(&state.db, session, Purpose::Register, &registration, state.sessions.now()).await?;
+    begin(
+        &state.db,
+        session,
+        Purpose::Register,
+        &registration,
+        state.sessions.now(),
+    )
+    .await?;
     Ok(options)
 }
 
@@ -379,8 +295,8 @@ pub async fn register(
     credential: &str,
 ) -> Result<PasskeyInfo, AppError> {
     let name = parse_name(name, device)?;
-    let credential: RegisterPublicKeyCredential =
-        serde_json::from_str(credential).map_err(|_| refused("registration answer is not a credential"))?;
+    let credential: RegisterPublicKeyCredential = serde_json::from_str(credential)
+        .map_err(|_| refused("registration answer is not a credential"))?;
     let now = state.sessions.now();
     let registration: PasskeyRegistration = take(&state.db, session, Purpose::Register, now)
         .await?
@@ -418,7 +334,11 @@ pub async fn register(
             Ok::<_, sqlx::Error>(id.map(|(id,)| id))
         })?;
         if id.is_some() {
-            store.publish(Event::new(EventKind::PasskeyAdded, Some(user_id), Some(session)));
+            store.publish(Event::new(
+                EventKind::PasskeyAdded,
+                Some(user_id),
+                Some(session),
+            ));
         }
         Ok(id)
     })
@@ -454,8 +374,17 @@ pub async fn rename(db: &Db, user_id: i64, id: i64, name: &str) -> Result<bool, 
 
 /// Removes passkey `id` of `user_id` (on `session`), with its log row and event, all or
 /// nothing. `false` if the account has no such passkey.
-pub async fn remove(state: &AppState, session: SessionId, user_id: i64, id: i64) -> Result<bool, AppError> {
-    let (db, store, now) = (state.db.clone(), state.sessions.clone(), state.sessions.now());
+pub async fn remove(
+    state: &AppState,
+    session: SessionId,
+    user_id: i64,
+    id: i64,
+) -> Result<bool, AppError> {
+    let (db, store, now) = (
+        state.db.clone(),
+        state.sessions.clone(),
+        state.sessions.now(),
+    );
     detached(async move {
         let removed = on!(db.writer(), p => {
             let mut tx = p.begin().await?;
@@ -473,7 +402,11 @@ pub async fn remove(state: &AppState, session: SessionId, user_id: i64, id: i64)
         })?;
         if removed {
             tracing::info!(user = user_id, passkey = id, "passkey removed");
-            store.publish(Event::new(EventKind::PasskeyRemoved, Some(user_id), Some(session)));
+            store.publish(Event::new(
+                EventKind::PasskeyRemoved,
+                Some(user_id),
+                Some(session),
+            ));
         }
         Ok(removed)
     })
@@ -499,7 +432,14 @@ pub async fn sign_in_options(
         options.mediation = None;
         Purpose::SignIn
     };
-    begin(&state.db, session, purpose, &authentication, state.sessions.now()).await?;
+    begin(
+        &state.db,
+        session,
+        purpose,
+        &authentication,
+        state.sessions.now(),
+    )
+    .await?;
     Ok(options)
 }
 
@@ -513,10 +453,14 @@ pub async fn verify_sign_in(
     conditional: bool,
     credential: &str,
 ) -> Result<i64, AppError> {
-    let credential: PublicKeyCredential =
-        serde_json::from_str(credential).map_err(|_| refused("sign-in answer is not a credential"))?;
+    let credential: PublicKeyCredential = serde_json::from_str(credential)
+        .map_err(|_| refused("sign-in answer is not a credential"))?;
     let now = state.sessions.now();
-    let purpose = if conditional { Purpose::Autofill } else { Purpose::SignIn };
+    let purpose = if conditional {
+        Purpose::Autofill
+    } else {
+        Purpose::SignIn
+    };
     let authentication: DiscoverableAuthentication = take(&state.db, session, purpose, now)
         .await?
         .ok_or_else(|| refused("no sign-in ceremony under way for this session"))?;
@@ -529,7 +473,9 @@ pub async fn verify_sign_in(
         .await?
         .ok_or_else(|| refused("unknown credential (never added, or removed)"))?;
     if user_of_handle(&state.db, handle).await? != Some(stored.user_id) {
-        return Err(refused("the credential belongs to another account than the user handle"));
+        return Err(refused(
+            "the credential belongs to another account than the user handle",
+        ));
     }
     let result = state
         .passkeys
@@ -557,15 +503,27 @@ pub async fn confirm_options(
         .webauthn
         .start_passkey_authentication(&keys)
         .map_err(|e| AppError::internal("passkey confirmation could not start", e))?;
-    begin(&state.db, session, Purpose::Confirm, &authentication, state.sessions.now()).await?;
+    begin(
+        &state.db,
+        session,
+        Purpose::Confirm,
+        &authentication,
+        state.sessions.now(),
+    )
+    .await?;
     Ok(options)
 }
 
 /// Checks a confirmation answer against the ceremony of `session`: a passkey of
 /// `user_id`, verified.
-pub async fn verify_confirm(state: &AppState, session: SessionId, user_id: i64, credential: &str) -> Result<(), AppError> {
-    let credential: PublicKeyCredential =
-        serde_json::from_str(credential).map_err(|_| refused("confirmation answer is not a credential"))?;
+pub async fn verify_confirm(
+    state: &AppState,
+    session: SessionId,
+    user_id: i64,
+    credential: &str,
+) -> Result<(), AppError> {
+    let credential: PublicKeyCredential = serde_json::from_str(credential)
+        .map_err(|_| refused("confirmation answer is not a credential"))?;
     let now = state.sessions.now();
     let authentication: PasskeyAuthentication = take(&state.db, session, Purpose::Confirm, now)
         .await?
@@ -592,7 +550,11 @@ async fn finish_use(
     let result = match result {
         Ok(r) => r,
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            tracing::warn!(user = stored.user_id, passkey = stored.id, "passkey refused: its signature counter went backwards");
+            tracing::warn!(
+                user = stored.user_id,
+                passkey = stored.id,
+                "passkey refused: its signature counter went backwards"
+            );
             log_refused_counter(state, stored.user_id, now).await;
             return Err(AppError::PasskeyRefused);
         }
@@ -631,8 +593,13 @@ async fn log_refused_counter(state: &AppState, user_id: i64, now: i64) {
         .map(|_| ())
     });
     match logged {
-        Ok(_) => state.sessions.publish(Event::new(EventKind::PasskeyRefused, Some(user_id), None)),
-        Err(e) => tracing::warn!(error = &e as &dyn std::error::Error, "refused passkey not logged"),
+        Ok(_) => state
+            .sessions
+            .publish(Event::new(EventKind::PasskeyRefused, Some(user_id), None)),
+        Err(e) => tracing::warn!(
+            error = &e as &dyn std::error::Error,
+            "refused passkey not logged"
+        ),
     }
 }
 
