@@ -52,6 +52,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = form_message(auth.login.value());
     let password = NodeRef::<Input>::new();
     clear_on_error(auth.login.value(), vec![password]);
+    let passkey_starting = RwSignal::new(false);
     let register_href = move || match next().as_str() {
         "" | "/" => "/register".to_string(),
         n => format!("/register?next={}", crate::url::encode_query_value(n)),
@@ -77,9 +78,11 @@ pub fn LoginPage() -> impl IntoView {
                     <input type="checkbox" name="remember" value="on"/>
                     "Keep me signed in for 30 days"
                 </label>
-                <button type="submit" disabled=move || auth.login.pending().get()>"Sign in"</button>
+                <button type="submit" disabled=move || auth.login.pending().get() || passkey_starting.get()>
+                    "Sign in"
+                </button>
             </ActionForm>
-            <super::passkeys::PasskeySignIn next=Signal::derive(next)/>
+            <super::passkeys::PasskeySignIn next=Signal::derive(next) starting=passkey_starting/>
             <p>"New here? " <a href=register_href>"Create an account"</a></p>
             <p class="hint">"Demo accounts: alice / wonderland-2026 and bob / builder-bob-2026"</p>
         </section>

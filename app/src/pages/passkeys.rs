@@ -20,6 +20,10 @@ fn available() -> ReadSignal<bool> {
     ready
 }
 
+// The ceremonies' futures outlive their page when the person navigates away while one
+// is under way: after an `.await` they only `try_` the page's signals (a disposed one
+// would panic, and the panic hook would reload the page).
+
 /// A ceremony's outcome in words; `None` when the person closed the prompt of an offer
 /// that was withdrawn (nothing to say).
 #[cfg(feature = "hydrate")]
@@ -36,10 +40,17 @@ fn go(to: &str) {
 
 /// "Sign in with a passkey" on `/login`, and the passkeys offered in the username
 /// field's autofill where the browser has conditional mediation.
+///
+/// The autofill's options may start the visitor's (guest) session. `starting` is true
+/// while they are on their way: the password form waits for them, or its answer and
+/// theirs would each set a session cookie, and the one that arrived last would win.
 #[component]
-pub fn PasskeySignIn(#[prop(into)] next: Signal<String>) -> impl IntoView {
+pub fn PasskeySignIn(
+    #[prop(into)] next: Signal<String>,
+    starting: RwSignal<bool>,
+) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
-    let _ = next;
+    let _ = (next, starting);
     let available = available();
     let (message, set_message) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
@@ -50,22 +61,35 @@ pub fn PasskeySignIn(#[prop(into)] next: Signal<String>) -> impl IntoView {
             if started == Some(true) || !available.get() {
                 return started.unwrap_or(false);
             }
+            starting.set(true);
             leptos::task::spawn_local(async move {
-                let Ok(options) = passkey_sign_in_options(true).await else {
+                let options = passkey_sign_in_options(true).await;
+                starting.try_set(false);
+                let Ok(options) = options else {
                     return;
                 };
-                if busy.get_untracked() {
+                if busy.try_get_untracked().unwrap_or(true) {
                     return;
                 }
                 match client::autofill(options).await {
                     Ok(Some(credential)) => {
-                        match passkey_sign_in(credential, Some(next.get_untracked()), true).await {
+                        match passkey_sign_in(
+                            credential,
+                            Some(next.try_get_untracked().unwrap_or_default()),
+                            true,
+                        )
+                        .await
+                        {
                             Ok(to) => go(&to),
-                            Err(e) => set_message.set(Some(e.to_string())),
+                            Err(e) => {
+                                set_message.try_set(Some(e.to_string()));
+                            }
                         }
                     }
                     Ok(None) => {}
-                    Err(e) => set_message.set(said(e)),
+                    Err(e) => {
+                        set_message.try_set(said(e));
+                    }
                 }
             });
             true
@@ -83,16 +107,20 @@ pub fn PasskeySignIn(#[prop(into)] next: Signal<String>) -> impl IntoView {
                     .await
                     .map_err(|e| e.to_string())?;
                 let credential = client::get(options).await?;
-                passkey_sign_in(credential, Some(next.get_untracked()), false)
-                    .await
-                    .map_err(|e| e.to_string())
+                passkey_sign_in(
+                    credential,
+                    Some(next.try_get_untracked().unwrap_or_default()),
+                    false,
+                )
+                .await
+                .map_err(|e| e.to_string())
             }
             .await;
             match outcome {
                 Ok(to) => go(&to),
                 Err(e) => {
-                    set_message.set(said(e));
-                    set_busy.set(false);
+                    set_message.try_set(said(e));
+                    set_busy.try_set(false);
                 }
             }
         });
@@ -130,16 +158,19 @@ pub fn PasskeyConfirm(#[prop(into)] next: Signal<String>) -> impl IntoView {
             let outcome = async {
                 let options = passkey_confirm_options().await.map_err(|e| e.to_string())?;
                 let credential = client::get(options).await?;
-                confirm_with_passkey(credential, Some(next.get_untracked()))
-                    .await
-                    .map_err(|e| e.to_string())
+                confirm_with_passkey(
+                    credential,
+                    Some(next.try_get_untracked().unwrap_or_default()),
+                )
+                .await
+                .map_err(|e| e.to_string())
             }
             .await;
             match outcome {
                 Ok(to) => go(&to),
                 Err(e) => {
-                    set_message.set(said(e));
-                    set_busy.set(false);
+                    set_message.try_set(said(e));
+                    set_busy.try_set(false);
                 }
             }
         });
@@ -216,14 +247,16 @@ pub fn PasskeySection(#[prop(into)] refresh: Signal<u64>) -> impl IntoView {
                         .map_err(|e| e.to_string())
                 }
                 .await;
-                set_busy.set(false);
+                set_busy.try_set(false);
                 match outcome {
                     Ok(key) => {
                         set_message
-                            .set(Some(format!("Passkey \u{201c}{}\u{201d} added.", key.name)));
-                        set_added.update(|v| *v += 1);
+                            .try_set(Some(format!("Passkey \u{201c}{}\u{201d} added.", key.name)));
+                        set_added.try_update(|v| *v += 1);
                     }
-                    Err(e) => set_message.set(said(e)),
+                    Err(e) => {
+                        set_message.try_set(said(e));
+                    }
                 }
             });
         }
