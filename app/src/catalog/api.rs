@@ -3,13 +3,18 @@ use leptos::prelude::*;
 
 use super::model::*;
 
-/// `POST /api/list_products` — optional `q` (matches product names, case-insensitive)
-/// and `sort` (`name`, `price_asc`, `price_desc`).
+/// `POST /api/list_products` — optional `q` (matches product names, case-insensitive),
+/// `sort` (`name`, `price_asc`, `price_desc`) and a cursor: `after` (the id a page's
+/// `next` gave: the page after it) or `before` (a page's `prev`: the page before it).
+/// Answers one page of at most 24 products with its `next` and `prev` (`null` at either
+/// end). A cursor that names no product gives the first page.
 #[server(prefix = "/api", endpoint = "list_products", output = crate::codec::Json)]
 pub async fn list_products(
     q: Option<String>,
     sort: Option<String>,
-) -> Result<Vec<Product>, AppError> {
+    after: Option<i64>,
+    before: Option<i64>,
+) -> Result<ProductPage, AppError> {
     let db = crate::state::db()?;
     // Control characters cannot be part of a product name: dropped, not refused (it is
     // a search box).
@@ -21,7 +26,12 @@ pub async fn list_products(
         .take(MAX_QUERY_CHARS)
         .collect();
     let sort = Sort::parse(sort.as_deref());
-    super::server::search_products(&db, &q, sort)
+    let cursor = match (after, before) {
+        (Some(id), _) => Some(Cursor::After(id)),
+        (None, Some(id)) => Some(Cursor::Before(id)),
+        (None, None) => None,
+    };
+    super::server::search_page(&db, &q, sort, cursor, PAGE_SIZE)
         .await
         .map_err(AppError::from)
 }

@@ -54,5 +54,26 @@ impl Sort {
     }
 }
 
+/// One page of a product list, and where the pages beside it begin: `next` is the id
+/// of this page's last product (the next page starts after it), `prev` the id of its
+/// first (the previous page ends before it); `None` where there is no such page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProductPage {
+    pub products: Vec<Product>,
+    pub next: Option<i64>,
+    pub prev: Option<i64>,
+}
+
+/// Where a page of a list starts: after a product (forwards) or before one (backwards),
+/// in the list's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    After(i64),
+    Before(i64),
+}
+
+/// Products on one page of a list.
+pub const PAGE_SIZE: usize = 24;
+
 /// Longest search text considered (longer input is cut, not refused: it is a search box).
 pub const MAX_QUERY_CHARS: usize = 100;
