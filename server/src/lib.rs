@@ -7,6 +7,7 @@ pub mod config;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod import;
 pub mod prometheus;
 pub mod request_id;
 pub mod seed;

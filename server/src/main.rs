@@ -14,6 +14,16 @@ async fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
 
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [command, file] = args.as_slice() {
+        if command == "import" {
+            return import(file).await;
+        }
+    }
+    if !args.is_empty() {
+        eprintln!("usage: server            serve the shop (settings from the environment)\n       server import FILE   load products from FILE (.csv or .jsonl) into DATABASE_URL");
+        return ExitCode::FAILURE;
+    }
     let result = match server::Config::from_env() {
         Ok(config) => server::run(config).await,
         Err(e) => Err(e.into()),
@@ -22,6 +32,26 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One clear line, no panic trace.
+            eprintln!("shop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server import FILE`: exits non-zero if the file could not be read or some rows
+/// were refused (the others are loaded).
+async fn import(file: &str) -> ExitCode {
+    let config = match server::Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match server::import::run(file, &config).await {
+        Ok(summary) if summary.refused == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(2),
+        Err(e) => {
             eprintln!("shop: {e}");
             ExitCode::FAILURE
         }

@@ -14,6 +14,7 @@ mod crash;
 mod errors;
 mod events;
 mod hostile;
+mod import;
 mod operations;
 mod orders;
 mod passkeys;
