@@ -6,84 +6,45 @@ use super::model::{Cursor, Product, ProductPage, Sort};
 
 const COLUMNS: &str = "id, slug, name, description, price_cents, image, stock";
 
-/// One column of a list's order: its SQL expression and whether it ascends.
-struct Key {
-    expr: &'static str,
-    ascending: bool,
-}
-
-/// The order of `sort`, a unique key: it always ends in the id. Each order has an index
-/// of its own (migration `catalog_keys`).
-fn order_of(sort: Sort) -> &'static [Key] {
-    const NAME: Key = Key {
-        expr: "lower(name)",
-        ascending: true,
-    };
-    const ID: Key = Key {
-        expr: "id",
-        ascending: true,
-    };
+/// The order of `sort` as a tuple of ascending SQL expressions ending in the unique id,
+/// each with an index of its own (migration `catalog_keys`). "Price, high to low" is
+/// the order of `-price_cents`, so one row comparison serves every order.
+fn key_of(sort: Sort) -> &'static str {
     match sort {
-        Sort::Name => &[NAME, ID],
-        Sort::PriceUp => &[
-            Key {
-                expr: "price_cents",
-                ascending: true,
-            },
-            NAME,
-            ID,
-        ],
-        Sort::PriceDown => &[
-            Key {
-                expr: "price_cents",
-                ascending: false,
-            },
-            NAME,
-            ID,
-        ],
+        Sort::Name => "lower(name), id",
+        Sort::PriceUp => "price_cents, lower(name), id",
+        Sort::PriceDown => "(-price_cents), lower(name), id",
     }
 }
 
-/// The rows after the cursor row in `order` (`forwards`), or before it, as SQL: the
-/// expansion of a row comparison that allows mixed directions,
-/// `(a > $a) OR (a = $a AND b > $b) OR …`. The cursor row's values are read by a
-/// subquery on its id (`$2`), so the cursor is only an id.
-fn keyset(order: &[Key], forwards: bool) -> String {
-    let value = |k: &Key| format!("(SELECT {} FROM products WHERE id = $2)", k.expr);
-    let mut terms = Vec::new();
-    for (i, key) in order.iter().enumerate() {
-        let mut parts: Vec<String> = order[..i]
-            .iter()
-            .map(|k| format!("{} = {}", k.expr, value(k)))
-            .collect();
-        let op = if key.ascending == forwards { ">" } else { "<" };
-        parts.push(format!("{} {op} {}", key.expr, value(key)));
-        terms.push(format!("({})", parts.join(" AND ")));
-    }
-    format!("({})", terms.join(" OR "))
+/// Where the cursor row sits in an order: its key's values.
+enum KeyValue {
+    Name(String, i64),
+    Price(i64, String, i64),
 }
 
-fn order_by(order: &[Key], forwards: bool) -> String {
-    order
-        .iter()
-        .map(|k| {
-            let dir = if k.ascending == forwards {
-                "ASC"
-            } else {
-                "DESC"
-            };
-            format!("{} {dir}", k.expr)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The cursor row's key in `sort`'s order; `None` if it names no product.
+async fn key_at(db: &Db, sort: Sort, id: i64) -> Result<Option<KeyValue>, sqlx::Error> {
+    let row: Option<(i64, String)> = on!(db.reader(), p => {
+        sqlx::query_as("SELECT price_cents, lower(name) FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_optional(p)
+            .await
+    })?;
+    Ok(row.map(|(price, name)| match sort {
+        Sort::Name => KeyValue::Name(name, id),
+        Sort::PriceUp => KeyValue::Price(price, name, id),
+        Sort::PriceDown => KeyValue::Price(-price, name, id),
+    }))
 }
 
 /// One page of the products whose name contains `q` (case-insensitive; `%` and `_`
 /// match themselves; an empty `q` lists everything), in the order of `sort`, starting
-/// at `cursor` (the first page without one). Keyset pagination: the page is read from
-/// where the cursor row sits in the order's index, so page 500 costs what page 1 costs.
-/// A cursor that names no product starts from the beginning. `lower()` on both sides
-/// makes the match and the order case-insensitive on both backends.
+/// at `cursor` (the first page without one). Keyset pagination: the page is one range
+/// of the order's index, from the cursor row's key (a row comparison), so a page deep
+/// in the list costs what the first costs. A cursor that names no product starts from
+/// the beginning. `lower()` on both sides makes the match and the order
+/// case-insensitive on both backends.
 pub async fn search_page(
     db: &Db,
     q: &str,
@@ -97,27 +58,55 @@ pub async fn search_page(
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let cursor = match cursor {
-        Some(c) if exists(db, cursor_id(c)).await? => Some(c),
-        _ => None,
+    let at = match cursor {
+        Some(c) => key_at(db, sort, cursor_id(c)).await?.map(|key| (c, key)),
+        None => None,
     };
-    let order = order_of(sort);
-    let forwards = !matches!(cursor, Some(Cursor::Before(_)));
-    let after = match cursor {
-        Some(_) => format!("AND {}", keyset(order, forwards)),
-        None => String::new(),
+    let forwards = !matches!(at, Some((Cursor::Before(_), _)));
+    let key = key_of(sort);
+    let mut conditions = Vec::new();
+    if !q.is_empty() {
+        conditions.push("lower(name) LIKE lower($1) ESCAPE '\\'".to_string());
+    }
+    let (op, dir) = if forwards {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM products
-          WHERE lower(name) LIKE lower($1) ESCAPE '\\' {after}
-          ORDER BY {} LIMIT $3",
-        order_by(order, forwards)
-    );
-    let id = cursor.map_or(0, cursor_id);
+    // The bound on the first column alone is implied by the row comparison, but it is
+    // what lets SQLite start the index range there (a row comparison over an expression
+    // index alone is a scan from the start: 6 ms instead of 0.01 ms at 100,000 rows).
+    let first = key.split(", ").next().unwrap_or("id");
+    match &at {
+        Some((_, KeyValue::Name(..))) => {
+            conditions.push(format!("{first} {op}= $3 AND ({key}) {op} ($3, $4)"))
+        }
+        Some((_, KeyValue::Price(..))) => {
+            conditions.push(format!("{first} {op}= $2 AND ({key}) {op} ($2, $3, $4)"))
+        }
+        None => {}
+    }
+    let filter = match conditions.is_empty() {
+        true => String::new(),
+        false => format!("WHERE {}", conditions.join(" AND ")),
+    };
+    let order = key
+        .split(", ")
+        .map(|k| format!("{k} {dir}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {COLUMNS} FROM products {filter} ORDER BY {order} LIMIT $5");
+    let (price, name, id) = match &at {
+        Some((_, KeyValue::Name(name, id))) => (0, name.clone(), *id),
+        Some((_, KeyValue::Price(price, name, id))) => (*price, name.clone(), *id),
+        None => (0, String::new(), 0),
+    };
     let limit = size as i64 + 1;
     let mut rows = on!(db.reader(), p => {
         sqlx::query_as::<_, Product>(&sql)
             .bind(&pattern)
+            .bind(price)
+            .bind(&name)
             .bind(id)
             .bind(limit)
             .fetch_all(p)
@@ -136,10 +125,10 @@ pub async fn search_page(
     let last = rows.last().map(|p| p.id);
     // Forwards, the page after exists if one more row was found, the one before if this
     // page started after a cursor; backwards the other way round.
-    let (has_next, has_prev) = match cursor {
+    let (has_next, has_prev) = match at {
         None => (more, false),
-        Some(Cursor::After(_)) => (more, true),
-        Some(Cursor::Before(_)) => (true, more),
+        Some((Cursor::After(_), _)) => (more, true),
+        Some((Cursor::Before(_), _)) => (true, more),
     };
     Ok(ProductPage {
         next: if has_next { last } else { None },
@@ -152,16 +141,6 @@ fn cursor_id(c: Cursor) -> i64 {
     match c {
         Cursor::After(id) | Cursor::Before(id) => id,
     }
-}
-
-async fn exists(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
-    let found: Option<(i64,)> = on!(db.reader(), p => {
-        sqlx::query_as("SELECT id FROM products WHERE id = $1")
-            .bind(id)
-            .fetch_optional(p)
-            .await
-    })?;
-    Ok(found.is_some())
 }
 
 /// The product with this slug, if any.
