@@ -27,6 +27,31 @@ test.describe('catalog', () => {
     await context.close();
   });
 
+  test('images have their size before they load, and a card stays readable when one fails', async ({ page }) => {
+    // Every product image fails: the boxes keep their size, the cards their text.
+    await page.route('**/images/*.svg', (route) =>
+      route.request().url().includes('logo') ? route.continue() : route.abort(),
+    );
+    await page.goto('/');
+    const cards = page.locator('.product-card');
+    await expect(cards).toHaveCount(12);
+    const sizes = await page.locator('.product-card img').evaluateAll((imgs) =>
+      imgs.map((img) => {
+        const box = img.getBoundingClientRect();
+        return [Math.round(box.width), Math.round(box.height), img.getAttribute('loading')];
+      }),
+    );
+    for (const [width, height] of sizes) {
+      expect(width).toBeGreaterThan(100);
+      expect(height).toBe(width); // square, as the image would be
+    }
+    // The first row loads at once, the rest when they come near the screen.
+    expect(sizes.slice(0, 4).map((s) => s[2])).toEqual(['eager', 'eager', 'eager', 'eager']);
+    expect(sizes.slice(4).every((s) => s[2] === 'lazy')).toBe(true);
+    await expect(page.getByRole('heading', { name: 'Stoneware Mug' })).toBeVisible();
+    await expect(cards.first()).toContainText('$');
+  });
+
   test('hydrates: navigating to a product happens client-side, without a page load', async ({ page }) => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

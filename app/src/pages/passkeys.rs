@@ -62,6 +62,13 @@ pub fn PasskeySignIn(
                 return started.unwrap_or(false);
             }
             starting.set(true);
+            // An answer that never comes must not keep the password form waiting.
+            set_timeout(
+                move || {
+                    starting.try_set(false);
+                },
+                std::time::Duration::from_secs(3),
+            );
             leptos::task::spawn_local(async move {
                 let options = passkey_sign_in_options(true).await;
                 starting.try_set(false);
