@@ -38,6 +38,23 @@ fn go(to: &str) {
     let _ = window().location().set_href(to);
 }
 
+/// The end of a sign-in or confirmation started by a button: to where the server says
+/// (a full page load), or the reason beside the button, which can be pressed again.
+#[cfg(feature = "hydrate")]
+fn settle(
+    outcome: Result<String, String>,
+    message: WriteSignal<Option<String>>,
+    busy: WriteSignal<bool>,
+) {
+    match outcome {
+        Ok(to) => go(&to),
+        Err(e) => {
+            message.try_set(said(e));
+            busy.try_set(false);
+        }
+    }
+}
+
 /// "Sign in with a passkey" on `/login`, and the passkeys offered in the username
 /// field's autofill where the browser has conditional mediation.
 ///
@@ -123,13 +140,7 @@ pub fn PasskeySignIn(
                 .map_err(|e| e.to_string())
             }
             .await;
-            match outcome {
-                Ok(to) => go(&to),
-                Err(e) => {
-                    set_message.try_set(said(e));
-                    set_busy.try_set(false);
-                }
-            }
+            settle(outcome, set_message, set_busy);
         });
     };
     view! {
@@ -173,13 +184,7 @@ pub fn PasskeyConfirm(#[prop(into)] next: Signal<String>) -> impl IntoView {
                 .map_err(|e| e.to_string())
             }
             .await;
-            match outcome {
-                Ok(to) => go(&to),
-                Err(e) => {
-                    set_message.try_set(said(e));
-                    set_busy.try_set(false);
-                }
-            }
+            settle(outcome, set_message, set_busy);
         });
     };
     view! {

@@ -25,6 +25,27 @@ fn soft(app: &TestApp) -> Authenticator {
     Authenticator::new(app.state.passkeys.rp.origin.as_str().trim_end_matches('/'))
 }
 
+/// Begins adding a passkey on `begin`, lets `auth` make it, and sends the answer from
+/// `answer` (the same browser, or another one) named `name`.
+async fn try_add(
+    app: &TestApp,
+    begin: &reqwest::Client,
+    answer: &reqwest::Client,
+    auth: &Authenticator,
+    name: &str,
+) -> (reqwest::Response, Credential) {
+    let opts = options(app, begin, "/api/passkey_registration_options", &[]).await;
+    let (credential, json) = auth.create(&opts);
+    let res = app
+        .post(
+            answer,
+            "/api/add_passkey",
+            &[("name", name), ("credential", &json)],
+        )
+        .await;
+    (res, credential)
+}
+
 /// Adds a passkey made by `auth` to the account `client` is signed in to.
 async fn add_passkey(
     app: &TestApp,
@@ -32,15 +53,7 @@ async fn add_passkey(
     auth: &Authenticator,
     name: &str,
 ) -> Credential {
-    let opts = options(app, client, "/api/passkey_registration_options", &[]).await;
-    let (credential, json) = auth.create(&opts);
-    let res = app
-        .post(
-            client,
-            "/api/add_passkey",
-            &[("name", name), ("credential", &json)],
-        )
-        .await;
+    let (res, credential) = try_add(app, client, client, auth, name).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     credential
 }
@@ -316,55 +329,23 @@ async fn registration_is_sensitive_and_checked() {
     let auth = soft(&app);
 
     // An answer to no ceremony, or to a ceremony of another session.
-    let opts = options(&app, &laptop, "/api/passkey_registration_options", &[]).await;
     let other = app.browser();
     assert_eq!(app.login(&other, name, password).await.status(), 200);
-    let (_, json) = auth.create(&opts);
-    let res = app
-        .post(
-            &other,
-            "/api/add_passkey",
-            &[("name", "x"), ("credential", &json)],
-        )
-        .await;
+    let (res, _) = try_add(&app, &laptop, &other, &auth, "x").await;
     assert_eq!(res.status(), 401);
     assert_eq!(res.json_value().await["error"], "passkey_refused");
     // A phishing origin.
     let mut phishing = auth.clone();
     phishing.origin = "http://localhost:1".into();
-    let opts = options(&app, &laptop, "/api/passkey_registration_options", &[]).await;
-    let (_, json) = phishing.create(&opts);
-    let res = app
-        .post(
-            &laptop,
-            "/api/add_passkey",
-            &[("name", "x"), ("credential", &json)],
-        )
-        .await;
+    let (res, _) = try_add(&app, &laptop, &laptop, &phishing, "x").await;
     assert_eq!(res.status(), 401);
     // Without user verification.
     let mut no_uv = auth.clone();
     no_uv.verify_user = false;
-    let opts = options(&app, &laptop, "/api/passkey_registration_options", &[]).await;
-    let (_, json) = no_uv.create(&opts);
-    let res = app
-        .post(
-            &laptop,
-            "/api/add_passkey",
-            &[("name", "x"), ("credential", &json)],
-        )
-        .await;
+    let (res, _) = try_add(&app, &laptop, &laptop, &no_uv, "x").await;
     assert_eq!(res.status(), 401);
     // A name that is not one line.
-    let opts = options(&app, &laptop, "/api/passkey_registration_options", &[]).await;
-    let (_, json) = auth.create(&opts);
-    let res = app
-        .post(
-            &laptop,
-            "/api/add_passkey",
-            &[("name", "two\nlines"), ("credential", &json)],
-        )
-        .await;
+    let (res, _) = try_add(&app, &laptop, &laptop, &auth, "two\nlines").await;
     assert_eq!(res.status(), 422);
     let list = app
         .post(&laptop, "/api/passkeys", &[])
@@ -535,5 +516,109 @@ async fn a_passkey_is_a_proof_for_sudo_mode_on_every_process() {
             .await
             .status(),
         403
+    );
+}
+
+#[tokio::test]
+async fn a_removal_whose_client_hangs_up_is_all_or_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let (name, password) = ALICE;
+    let auth = soft(&app);
+    let count = |sql: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            db::on!(db.reader(), p => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await).unwrap()
+        }
+    };
+    // How long a removal takes here, to hang up around its end.
+    let probe = {
+        let client = app.browser();
+        assert_eq!(app.login(&client, name, password).await.status(), 200);
+        add_passkey(&app, &client, &auth, "probe").await;
+        let list = app
+            .post(&client, "/api/passkeys", &[])
+            .await
+            .json_value()
+            .await;
+        let id = list[0]["id"].as_i64().unwrap().to_string();
+        let started = std::time::Instant::now();
+        let res = app
+            .post(&client, "/api/remove_passkey", &[("id", &id)])
+            .await;
+        assert_eq!(res.status(), 200);
+        started.elapsed()
+    };
+    let (mut landed_unanswered, mut ended_before) = (0, 0);
+    // A staircase around the moment the removal is written, as for a confirmation.
+    let mut delay = probe;
+    let mut step = probe / 10;
+    let mut tries = 0;
+    while landed_unanswered < 3 && tries < 200 {
+        tries += 1;
+        let client = app.browser();
+        let res = app.login(&client, name, password).await;
+        let token = session_token(res.headers()).unwrap();
+        add_passkey(&app, &client, &auth, "doomed").await;
+        let list = app
+            .post(&client, "/api/passkeys", &[])
+            .await
+            .json_value()
+            .await;
+        let id = list[0]["id"].as_i64().unwrap();
+        let logged =
+            count("SELECT COUNT(*) FROM security_events WHERE kind = 'passkey_removed'").await;
+        let body = format!("id={id}");
+        let request = format!(
+            "POST /api/remove_passkey HTTP/1.1\r\nHost: {}\r\nCookie: sid={token}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            app.addr,
+            body.len()
+        );
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(delay).await;
+        let answered = hang_up(socket);
+        // Long enough for a removal still under way to finish.
+        tokio::time::sleep((probe * 3).max(std::time::Duration::from_millis(100))).await;
+        let left = count("SELECT COUNT(*) FROM passkeys").await;
+        let now_logged =
+            count("SELECT COUNT(*) FROM security_events WHERE kind = 'passkey_removed'").await;
+        // The passkey and its log row go together, or neither does.
+        match left {
+            1 => {
+                assert_eq!(now_logged, logged, "logged as removed, but still there");
+                ended_before += 1;
+                delay += step;
+                // Clean up for the next try (the sign-in above was a proof).
+                let res = app
+                    .post(&client, "/api/remove_passkey", &[("id", &id.to_string())])
+                    .await;
+                assert_eq!(res.status(), 200);
+            }
+            0 => {
+                assert_eq!(
+                    now_logged,
+                    logged + 1,
+                    "removed, but not in the security log"
+                );
+                if answered {
+                    delay = delay.saturating_sub(step);
+                } else {
+                    landed_unanswered += 1;
+                }
+            }
+            n => panic!("{n} passkeys left"),
+        }
+        step = (step * 9 / 10).max(std::time::Duration::from_micros(50));
+    }
+    println!(
+        "{tries} hung-up removals (one takes {probe:?}): {landed_unanswered} landed without \
+         their answer being read, {ended_before} ended before the removal"
+    );
+    assert!(
+        landed_unanswered > 0,
+        "no hang-up landed after the removal was written"
     );
 }
