@@ -114,6 +114,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=StaticSegment("") view=CatalogPage ssr=SsrMode::Async/>
                     <Route
+                        path=(StaticSegment("c"), ParamSegment("slug"))
+                        view=CatalogPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=(StaticSegment("products"), ParamSegment("slug"))
                         view=ProductPage
                         ssr=SsrMode::Async

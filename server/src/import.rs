@@ -3,7 +3,9 @@
 //!
 //! Columns: `slug` (the key: a product with this slug is updated, so an import can be
 //! run again), `name`, `description` (optional), `price_cents`, `stock` (optional, 0)
-//! and `image` (optional: a placeholder). Rows go in batches, one transaction each. A
+//! `image` (optional: a placeholder), `department` and `category` (optional, together:
+//! created where missing, by name; a row without them keeps the product's category).
+//! Rows go in batches, one transaction each. A
 //! row that cannot be a product is refused with its line number and reason; the others
 //! are loaded. A progress bar (on a terminal) and a summary go to standard error.
 
@@ -33,6 +35,10 @@ struct Row {
     stock: i64,
     #[serde(default)]
     image: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
 }
 
 /// A row that is a product.
@@ -44,6 +50,8 @@ pub struct Product {
     pub price_cents: i64,
     pub stock: i64,
     pub image: String,
+    /// (department, category) by name.
+    pub shelf: Option<(String, String)>,
 }
 
 impl Row {
@@ -76,7 +84,30 @@ impl Row {
             Some(i) if i.starts_with('/') || i.starts_with("https://") => i,
             Some(i) => return Err(format!("image {i:?}: a path (/…) or an https URL")),
         };
+        let name_of = |what: &str, v: Option<String>| -> Result<Option<String>, String> {
+            match v.map(|v| v.trim().to_string()) {
+                None => Ok(None),
+                Some(v) if v.is_empty() => Ok(None),
+                Some(v) if v.chars().count() > 100 || v.chars().any(char::is_control) => {
+                    Err(format!("{what}: at most 100 characters on one line"))
+                }
+                Some(v) if !v.chars().any(char::is_alphanumeric) => {
+                    Err(format!("{what} {v:?}: needs a letter or digit"))
+                }
+                Some(v) => Ok(Some(v)),
+            }
+        };
+        let shelf = match (
+            name_of("department", self.department)?,
+            name_of("category", self.category)?,
+        ) {
+            (Some(d), Some(c)) => Some((d, c)),
+            (None, None) => None,
+            (Some(_), None) => return Err("department without a category".into()),
+            (None, Some(_)) => return Err("category without a department".into()),
+        };
         Ok(Product {
+            shelf,
             slug,
             name,
             description: self.description,
@@ -160,6 +191,7 @@ pub async fn import(
     progress: impl Fn(u64),
 ) -> Result<Summary, sqlx::Error> {
     let mut summary = Summary::default();
+    let mut shelves = Shelves::default();
     let mut batch = Vec::with_capacity(BATCH);
     let counted = CountingReader::new(input);
     let read = counted.handle();
@@ -188,7 +220,7 @@ pub async fn import(
                     Err(why) => summary.refuse(number, why),
                 }
                 if batch.len() == BATCH {
-                    store(db, &mut batch, &mut summary).await?;
+                    store(db, &mut batch, &mut shelves, &mut summary).await?;
                     progress(read.get());
                 }
             }
@@ -229,49 +261,80 @@ pub async fn import(
                     }
                 }
                 if batch.len() == BATCH {
-                    store(db, &mut batch, &mut summary).await?;
+                    store(db, &mut batch, &mut shelves, &mut summary).await?;
                     progress(read.get());
                 }
             }
         }
     }
-    store(db, &mut batch, &mut summary).await?;
+    store(db, &mut batch, &mut shelves, &mut summary).await?;
     progress(read.get());
     Ok(summary)
 }
 
+/// The categories met so far: (department, category) → id.
+#[derive(Default)]
+struct Shelves(std::collections::HashMap<(String, String), i64>);
+
+impl Shelves {
+    async fn id(
+        &mut self,
+        db: &Db,
+        shelf: &Option<(String, String)>,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let Some(key) = shelf else {
+            return Ok(None);
+        };
+        if let Some(id) = self.0.get(key) {
+            return Ok(Some(*id));
+        }
+        let id = app::catalog::server::shelve(db, &key.0, &key.1).await?;
+        self.0.insert(key.clone(), id);
+        Ok(Some(id))
+    }
+}
+
 /// Writes one batch in one transaction: new slugs are inserted, known ones updated.
+/// Its categories are created first, where missing (an empty category is not shown).
 async fn store(
     db: &Db,
     batch: &mut Vec<Product>,
+    shelves: &mut Shelves,
     summary: &mut Summary,
 ) -> Result<(), sqlx::Error> {
     if batch.is_empty() {
         return Ok(());
+    }
+    let mut category_ids = Vec::with_capacity(batch.len());
+    for p in batch.iter() {
+        category_ids.push(shelves.id(db, &p.shelf).await?);
     }
     // A slug twice in one batch: the later row wins, as it would across batches.
     let mut seen = std::collections::HashMap::new();
     for (i, p) in batch.iter().enumerate() {
         seen.insert(p.slug.clone(), i);
     }
-    let rows: Vec<&Product> = batch
+    let rows: Vec<(&Product, Option<i64>)> = batch
         .iter()
+        .zip(category_ids)
         .enumerate()
-        .filter(|(i, p)| seen.get(&p.slug) == Some(i))
-        .map(|(_, p)| p)
+        .filter(|(i, (p, _))| seen.get(&p.slug) == Some(i))
+        .map(|(_, row)| row)
         .collect();
     let (added, written) = on!(db.writer(), p => {
         let mut tx = p.begin().await?;
         let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products")
             .fetch_one(&mut *tx)
             .await?;
-        for p in &rows {
+        for (p, category) in &rows {
             sqlx::query(
-                "INSERT INTO products (slug, name, description, price_cents, image, stock)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO products (slug, name, description, price_cents, image, stock,
+                                       category_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (slug) DO UPDATE SET name = excluded.name,
                      description = excluded.description, price_cents = excluded.price_cents,
-                     image = excluded.image, stock = excluded.stock",
+                     image = excluded.image, stock = excluded.stock,
+                     category_id = COALESCE(excluded.category_id, products.category_id)",
             )
             .bind(&p.slug)
             .bind(&p.name)
@@ -279,6 +342,7 @@ async fn store(
             .bind(p.price_cents)
             .bind(&p.image)
             .bind(p.stock)
+            .bind(category)
             .execute(&mut *tx)
             .await?;
         }

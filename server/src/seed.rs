@@ -22,6 +22,26 @@ const PRODUCTS: &[(&str, &str, &str, i64, i64)] = &[
     ("potted-succulent", "Potted Succulent", "An echeveria in a 10 cm terracotta pot. Needs sun and almost no attention.", 1400, 0),
 ];
 
+/// The demo catalog's departments and categories: (department, category, product slugs).
+const SHELVES: &[(&str, &str, &[&str])] = &[
+    ("Kitchen", "Mugs & cups", &["stoneware-mug"]),
+    (
+        "Kitchen",
+        "Teapots & kettles",
+        &["enamel-teapot", "copper-kettle", "pour-over-dripper"],
+    ),
+    (
+        "Kitchen",
+        "Serveware",
+        &["oak-cutting-board", "glass-carafe"],
+    ),
+    ("Home", "Lighting", &["brass-desk-lamp", "beeswax-candle"]),
+    ("Home", "Textiles", &["wool-throw"]),
+    ("Home", "Plants", &["potted-succulent"]),
+    ("Desk & travel", "Paper", &["linen-notebook"]),
+    ("Desk & travel", "Bags", &["canvas-tote"]),
+];
+
 /// Demo accounts (listed in README, on the sign-in page, and used by the tests).
 pub const ALICE: (&str, &str) = ("alice", "wonderland-2026");
 pub const BOB: (&str, &str) = ("bob", "builder-bob-2026");
@@ -46,8 +66,29 @@ pub async fn seed_demo_data(db: &Db, now: i64) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Inserts the demo catalog where missing. Returns how many rows were new.
+/// Inserts the demo catalog where missing, and shelves demo products that are in no
+/// category yet. Returns how many products were new.
 pub async fn seed_products(db: &Db) -> Result<u64, sqlx::Error> {
+    let inserted = insert_products(db).await?;
+    for (department, category, slugs) in SHELVES {
+        let id = app::catalog::server::shelve(db, department, category).await?;
+        for slug in *slugs {
+            on!(db.writer(), p => {
+                sqlx::query(
+                    "UPDATE products SET category_id = $1 WHERE slug = $2 AND category_id IS NULL",
+                )
+                .bind(id)
+                .bind(slug)
+                .execute(p)
+                .await
+                .map(|_| ())
+            })?;
+        }
+    }
+    Ok(inserted)
+}
+
+async fn insert_products(db: &Db) -> Result<u64, sqlx::Error> {
     on!(db.writer(), p => {
         let mut tx = p.begin().await?;
         let mut inserted = 0;

@@ -6,7 +6,9 @@ mod model;
 #[cfg(feature = "ssr")]
 pub mod server;
 mod shown;
+mod suggest;
 
 pub use api::*;
 pub use model::*;
 pub use shown::*;
+pub use suggest::*;

@@ -87,9 +87,11 @@ async fn oversized_bodies_and_fields_are_refused() {
         .post(&client, "/api/list_products", &[("q", &long)])
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.text().await.unwrap(),
-        r#"{"products":[],"next":null,"prev":null}"#
+    let found: serde_json::Value = res.json_value().await;
+    assert_eq!(found["products"], serde_json::json!([]), "{found}");
+    assert!(
+        found["next"].is_null() && found["prev"].is_null(),
+        "{found}"
     );
     assert_eq!(fingerprint(&app).await, before);
 }
@@ -180,8 +182,10 @@ async fn sql_in_every_text_field_is_just_text() {
             );
             assert!(!body.contains("$argon2"), "{path} leaked a hash");
             if path == "/api/list_products" && status == 200 {
+                let found: serde_json::Value = serde_json::from_str(&body).unwrap();
                 assert_eq!(
-                    body, r#"{"products":[],"next":null,"prev":null}"#,
+                    found["products"],
+                    serde_json::json!([]),
                     "{attack:?} matched products"
                 );
             }
