@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { register } from './helpers';
 
-// On a phone, signed in, every header control is on screen and nothing scrolls sideways.
+// On a phone, signed in, the header is one row (name, search, cart, menu) and every
+// control is on screen once the menu is open; nothing scrolls sideways.
 for (const width of [320, 390]) {
   test(`the header fits a ${width} px wide screen`, async ({ page }) => {
     await page.setViewportSize({ width, height: 740 });
@@ -13,6 +14,12 @@ for (const width of [320, 390]) {
       );
       expect(overflow, `${path} scrolls sideways`).toBeLessThanOrEqual(0);
       const header = page.locator('header.site-header');
+      const closed = await header.boundingBox();
+      expect(closed!.height, `${path}: the closed header is one row`).toBeLessThanOrEqual(64);
+      await expect(header.getByRole('link', { name: 'Orders' })).toBeHidden();
+      await expect(header.getByRole('link', { name: 'Cart' })).toBeVisible();
+      await expect(header.getByRole('link', { name: 'Search' })).toBeVisible();
+      await header.locator('label.menu-button').click();
       const controls = [
         header.getByRole('link', { name: 'Oxide & Oak' }),
         header.getByRole('link', { name: 'Catalog' }),

@@ -622,7 +622,8 @@ async fn holds(db: &Db, word: &str) -> Result<bool, sqlx::Error> {
 
 /// Words of the catalog that may be what `word` was meant to be, with how many products
 /// hold each. SQLite: the words with the same first letter (a range of the FTS5
-/// vocabulary). PostgreSQL: the 50 most similar by trigrams (pg_trgm's index).
+/// vocabulary). PostgreSQL: the 50 most similar by trigrams (pg_trgm's index), of
+/// those that share at least a fifth of their trigrams.
 async fn candidates(db: &Db, word: &str) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let Some(first) = word.chars().next() else {
         return Ok(Vec::new());
@@ -639,13 +640,21 @@ async fn candidates(db: &Db, word: &str) -> Result<Vec<(String, i64)>, sqlx::Err
             .await
         }),
         Backend::Postgres => on!(db.reader(), p => {
-            sqlx::query_as::<_, (String, i64)>(
+            // Below pg_trgm's default of 0.3: one swap in a six-letter word ("tepaot")
+            // shares only 3 of 11 trigrams with the word meant.
+            let mut tx = p.begin().await?;
+            sqlx::query("SET LOCAL pg_trgm.similarity_threshold = 0.2")
+                .execute(&mut *tx)
+                .await?;
+            let found = sqlx::query_as::<_, (String, i64)>(
                 "SELECT term, products FROM search_terms WHERE term % $1 AND products > 0
                  ORDER BY similarity(term, $1) DESC, term LIMIT 50",
             )
             .bind(word)
-            .fetch_all(p)
-            .await
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(found)
         }),
     }
 }

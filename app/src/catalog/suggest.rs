@@ -56,6 +56,7 @@ pub fn SuggestingSearch(
             <span class="visually-hidden">"Search products"</span>
             <input
                 type="search"
+                id="search"
                 name="q"
                 placeholder="Search products"
                 maxlength="100"

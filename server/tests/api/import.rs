@@ -155,3 +155,51 @@ async fn the_command_loads_a_file_and_says_what_it_did() {
         String::from_utf8_lossy(&out.stderr).contains("expected a .csv, .jsonl or .ndjson file")
     );
 }
+
+#[tokio::test]
+async fn departments_and_categories_come_with_the_products() {
+    let app = TestApp::spawn().await;
+    let text = [
+        r#"{"slug":"tin-cup","name":"Tin Cup","price_cents":900,"stock":2,"department":"Kitchen","category":"Mugs & cups"}"#,
+        r#"{"slug":"camp-stove","name":"Camp Stove","price_cents":4900,"stock":1,"department":"Outdoors","category":"Cooking"}"#,
+        r#"{"slug":"camp-pot","name":"Camp Pot","price_cents":2900,"department":"Outdoors","category":"Cooking"}"#,
+        r#"{"slug":"lone-dept","name":"Lone","price_cents":100,"department":"Outdoors"}"#,
+        r#"{"slug":"lone-cat","name":"Lone","price_cents":100,"category":"Cooking"}"#,
+        r#"{"slug":"blank","name":"Blank","price_cents":100,"department":"Outdoors","category":"&&"}"#,
+        // "Cooking" under another department: a category of its own, its slug prefixed.
+        r#"{"slug":"wok","name":"Wok","price_cents":3900,"department":"Kitchen","category":"Cooking"}"#,
+    ]
+    .join("\n");
+    let summary = run(&app, &text, Format::JsonLines).await;
+    assert_eq!((summary.added, summary.refused), (4, 3), "{summary}");
+    let lines: Vec<u64> = summary.first_refusals.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [4, 5, 6]);
+    assert!(summary.first_refusals[0]
+        .1
+        .contains("department without a category"));
+    // Into the existing "Mugs & cups" (by name), and a new department with its category.
+    let list = |shelf: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .post(&app.raw(), "/api/list_products", &[("shelf", shelf)])
+                .await;
+            assert_eq!(res.status(), 200, "{shelf}");
+            res.json_value().await
+        }
+    };
+    assert_eq!(list("mugs-cups").await["found"]["count"], 2);
+    let outdoors = list("outdoors").await;
+    assert_eq!(outdoors["found"]["count"], 2);
+    assert_eq!(outdoors["facets"][0]["shelf"]["slug"], "cooking");
+    assert_eq!(list("kitchen-cooking").await["found"]["count"], 1);
+    // Imported again without a category, a product keeps its own; with one, it moves.
+    let again = [
+        r#"{"slug":"camp-pot","name":"Camp Pot","price_cents":2900}"#,
+        r#"{"slug":"tin-cup","name":"Tin Cup","price_cents":900,"department":"Outdoors","category":"Cooking"}"#,
+    ]
+    .join("\n");
+    run(&app, &again, Format::JsonLines).await;
+    assert_eq!(list("outdoors").await["found"]["count"], 3);
+    assert_eq!(list("mugs-cups").await["found"]["count"], 1);
+}

@@ -21,4 +21,5 @@ mod passkeys;
 mod scaleout;
 mod security;
 mod session_rules;
+mod shelves;
 mod sudo;
