@@ -321,36 +321,60 @@ async fn store(
         .filter(|(i, (p, _))| seen.get(&p.slug) == Some(i))
         .map(|(_, row)| row)
         .collect();
+    let places: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
+    let known_sql = format!(
+        "SELECT COUNT(*) FROM products WHERE slug IN ({})",
+        places.join(", ")
+    );
+    let values: Vec<String> = (0..rows.len())
+        .map(|r| {
+            let at = |c: usize| format!("${}", r * 7 + c);
+            format!(
+                "({}, {}, {}, {}, {}, {}, {})",
+                at(1),
+                at(2),
+                at(3),
+                at(4),
+                at(5),
+                at(6),
+                at(7)
+            )
+        })
+        .collect();
+    let insert_sql = format!(
+        "INSERT INTO products (slug, name, description, price_cents, image, stock, category_id)
+         VALUES {}
+         ON CONFLICT (slug) DO UPDATE SET name = excluded.name,
+             description = excluded.description, price_cents = excluded.price_cents,
+             image = excluded.image, stock = excluded.stock,
+             category_id = COALESCE(excluded.category_id, products.category_id)",
+        values.join(", ")
+    );
     let (added, written) = on!(db.writer(), p => {
         let mut tx = p.begin().await?;
-        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products")
-            .fetch_one(&mut *tx)
-            .await?;
-        for (p, category) in &rows {
-            sqlx::query(
-                "INSERT INTO products (slug, name, description, price_cents, image, stock,
-                                       category_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (slug) DO UPDATE SET name = excluded.name,
-                     description = excluded.description, price_cents = excluded.price_cents,
-                     image = excluded.image, stock = excluded.stock,
-                     category_id = COALESCE(excluded.category_id, products.category_id)",
-            )
-            .bind(&p.slug)
-            .bind(&p.name)
-            .bind(&p.description)
-            .bind(p.price_cents)
-            .bind(&p.image)
-            .bind(p.stock)
-            .bind(category)
-            .execute(&mut *tx)
-            .await?;
+        // The batch's slugs that are already products (not a count of the whole table:
+        // that is a scan of a million rows per batch).
+        let mut known = sqlx::query_scalar::<_, i64>(&known_sql);
+        for (p, _) in &rows {
+            known = known.bind(&p.slug);
         }
-        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM products")
-            .fetch_one(&mut *tx)
-            .await?;
+        let known = known.fetch_one(&mut *tx).await?;
+        // One statement for the batch: PostgreSQL's triggers then count each category
+        // and word once per batch rather than once per product.
+        let mut insert = sqlx::query(&insert_sql);
+        for (p, category) in &rows {
+            insert = insert
+                .bind(&p.slug)
+                .bind(&p.name)
+                .bind(&p.description)
+                .bind(p.price_cents)
+                .bind(&p.image)
+                .bind(p.stock)
+                .bind(*category);
+        }
+        insert.execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok::<_, sqlx::Error>(((after - before) as u64, rows.len() as u64))
+        Ok::<_, sqlx::Error>(((rows.len() as i64 - known) as u64, rows.len() as u64))
     })?;
     summary.added += added;
     summary.updated += written - added;
