@@ -10,6 +10,10 @@ const siteAddr = process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000';
 // default relying party is localhost.
 const baseURL = process.env.SHOP_BASE_URL ?? `http://${siteAddr.replace(/^127\.0\.0\.1:/, 'localhost:')}`;
 const serverBin = process.env.SHOP_SERVER_BIN;
+// SHOP_CATALOG: a catalog (JSON lines, scripts/make-catalog) that `server import` loads
+// into the fresh database before the server starts: the suite runs against a catalog of
+// a real shop's size, beside the demo's products.
+const catalog = process.env.SHOP_CATALOG;
 
 export default defineConfig({
   testDir: './tests',
@@ -45,11 +49,11 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
   webServer: serverBin
     ? {
-        command: serverBin,
+        command: catalog ? `"${serverBin}" import "${catalog}" && exec "${serverBin}"` : serverBin,
         cwd: '..',
         url: `${baseURL}/`,
         reuseExistingServer: false,
-        timeout: 60_000,
+        timeout: 120_000,
         stdout: 'pipe',
         stderr: 'pipe',
         env: {

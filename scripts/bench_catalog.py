@@ -106,6 +106,7 @@ def pages(backend, db_url):
         deep += f"?sort=name&after={after}"
     return [
         ("`GET /`", "/"),
+        ("a department, page 1", "/c/kitchen"),
         ("a category, page 1", f"/c/{category}"),
         (label, deep),
         ("search, many hits (`mug`)", "/?q=mug"),

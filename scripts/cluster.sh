@@ -85,9 +85,14 @@ cluster_start() {
     CLUSTER_PIDS+=("$!")
     CLUSTER_PORTS+=("$sport")
     upstream="$upstream    server 127.0.0.1:$sport;"$'\n'
-    # The first one migrates and seeds the database before the others start.
+    # The first one migrates and seeds the database before the others start; a catalog
+    # to load (SHOP_CATALOG, JSON lines) goes in then.
     if [ "$i" = 1 ]; then
       cluster_wait_up "http://127.0.0.1:$sport/" "$!" "$CLUSTER_DIR/shop-$i.log" || return 1
+      if [ -n "${SHOP_CATALOG:-}" ]; then
+        DATABASE_URL="$url" RUST_LOG=warn "$bin" import "$SHOP_CATALOG" 2>"$CLUSTER_DIR/import.log" \
+          || { cat "$CLUSTER_DIR/import.log" >&2; return 1; }
+      fi
     fi
   done
   mkdir -p "$CLUSTER_DIR/nginx"

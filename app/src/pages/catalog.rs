@@ -148,6 +148,15 @@ pub fn CatalogPage() -> impl IntoView {
                 <p>"Small-batch goods for the kitchen, the desk and the couch."</p>
             </section>
         </Show>
+        // The heading and the results wait for the page's data; the search form between
+        // them stays, so typing is never interrupted by the results it asked for.
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let page = products.await;
+                view! { <Heading page v=view_now.get_untracked()/> }
+            })}
+        </Transition>
+        <SearchForm v=view_now/>
         <Transition fallback=|| view! { <p class="loading">"Loading the catalog…"</p> }>
             {move || Suspend::new(async move {
                 let page = products.await;
@@ -158,39 +167,45 @@ pub fn CatalogPage() -> impl IntoView {
     }
 }
 
-/// A list's page: breadcrumbs, heading, search form, facets, products and pager.
+/// The list's title, breadcrumbs and heading (the 404 page for a shelf there is none of).
 #[component]
-fn Listing(page: Result<ProductPage, AppError>, shown: ShownProducts, v: View) -> impl IntoView {
+fn Heading(page: Result<ProductPage, AppError>, v: View) -> impl IntoView {
     let page = match page {
         Ok(page) => page,
         Err(AppError::NotFound) => return view! { <NotFound/> }.into_any(),
-        Err(e) => {
-            return view! {
-                <SearchForm v/>
-                <p class="error" role="alert">{e.to_string()}</p>
-            }
-            .into_any()
-        }
+        Err(_) => return ().into_any(),
     };
-    // Only a browser opens a product from here; a server render keeps no copy.
-    if !cfg!(feature = "ssr") {
-        shown.remember(&page.products);
-    }
     let title = match page.trail.last() {
         Some(shelf) => format!("{} · Oxide & Oak", shelf.name),
         None if !v.q.trim().is_empty() => format!("“{}” · Oxide & Oak", v.q.trim()),
         None => "Catalog · Oxide & Oak".to_string(),
     };
     let heading = page.trail.last().map(|s| s.name.clone());
+    view! {
+        <Title text=title/>
+        <Trail trail=page.trail.clone() v=v.clone()/>
+        {heading.map(|h| view! { <h1 class="shelf-title">{h}</h1> })}
+    }
+    .into_any()
+}
+
+/// A list's facets, products and pager.
+#[component]
+fn Listing(page: Result<ProductPage, AppError>, shown: ShownProducts, v: View) -> impl IntoView {
+    let page = match page {
+        Ok(page) => page,
+        Err(AppError::NotFound) => return ().into_any(),
+        Err(e) => return view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+    };
+    // Only a browser opens a product from here; a server render keeps no copy.
+    if !cfg!(feature = "ssr") {
+        shown.remember(&page.products);
+    }
     let searched = page.corrected.clone().unwrap_or_else(|| v.q.clone());
     let marks = words(&searched);
     let prev = page.prev.map(|id| v.at(Cursor::Before(id)).url());
     let next = page.next.map(|id| v.at(Cursor::After(id)).url());
     view! {
-        <Title text=title/>
-        <Trail trail=page.trail.clone() v=v.clone()/>
-        {heading.map(|h| view! { <h1 class="shelf-title">{h}</h1> })}
-        <SearchForm v=v.clone()/>
         <div class="catalog">
             <Facets facets=page.facets.clone() trail=page.trail.clone() v=v.clone()/>
             <section class="results" aria-label="Products">
@@ -321,7 +336,7 @@ fn Facets(facets: Vec<Facet>, trail: Vec<Shelf>, v: View) -> impl IntoView {
 /// reads all the form's current values, so a pending search never overwrites a newer
 /// filter (or the other way round).
 #[component]
-fn SearchForm(v: View) -> impl IntoView {
+fn SearchForm(v: Memo<View>) -> impl IntoView {
     let navigate = use_navigate();
     let q_box = NodeRef::<leptos::html::Input>::new();
     let sort_box = NodeRef::<leptos::html::Select>::new();
@@ -335,14 +350,13 @@ fn SearchForm(v: View) -> impl IntoView {
         }
         pending_search.set_value(None);
     };
-    let shelf = v.shelf.clone();
     let apply = move || {
         cancel_pending();
         let text = |b: NodeRef<leptos::html::Input>| {
             b.get_untracked().map(|el| el.value()).unwrap_or_default()
         };
         let next = View {
-            shelf: shelf.clone(),
+            shelf: v.with_untracked(|v| v.shelf.clone()),
             q: text(q_box),
             sort: Sort::parse(sort_box.get_untracked().map(|el| el.value()).as_deref()),
             filters: Filters {
@@ -368,22 +382,22 @@ fn SearchForm(v: View) -> impl IntoView {
         })
     };
     let changed = move |_| apply();
-    let action = match &v.shelf {
-        Some(_) => v.first_page().on(v.shelf.as_deref()).url(),
-        None => "/".to_string(),
+    let action = move || {
+        let url = v.with(|v| View::default().on(v.shelf.as_deref()).url());
+        url.split('?').next().unwrap_or("/").to_string()
     };
-    let action = action.split('?').next().unwrap_or("/").to_string();
-    let f = v.filters;
+    let f = move || v.get().filters;
+    let q = Signal::derive(move || v.get().q);
     view! {
         <Form method="GET" action=action>
             <div class="catalog-tools" role="search">
-                <crate::catalog::SuggestingSearch q=v.q.clone() node_ref=q_box on_input=search_as_you_type/>
+                <crate::catalog::SuggestingSearch q node_ref=q_box on_input=search_as_you_type/>
                 <label class="sort">
                     "Sort by "
                     <select name="sort" node_ref=sort_box on:change=changed.clone()>
                         {Sort::ALL
                             .into_iter()
-                            .map(|s| view! { <option value=s.as_str() selected=v.sort == s>{s.label()}</option> })
+                            .map(|s| view! { <option value=s.as_str() selected=move || v.get().sort == s>{s.label()}</option> })
                             .collect_view()}
                     </select>
                 </label>
@@ -392,16 +406,16 @@ fn SearchForm(v: View) -> impl IntoView {
                     <label>
                         "Price from "
                         <input type="text" name="min" inputmode="decimal" size="5" maxlength="10"
-                            node_ref=min_box value=f.min_cents.map(price_text) on:change=changed.clone()/>
+                            node_ref=min_box value=move || f().min_cents.map(price_text) on:change=changed.clone()/>
                     </label>
                     <label>
                         " to "
                         <input type="text" name="max" inputmode="decimal" size="5" maxlength="10"
-                            node_ref=max_box value=f.max_cents.map(price_text) on:change=changed.clone()/>
+                            node_ref=max_box value=move || f().max_cents.map(price_text) on:change=changed.clone()/>
                     </label>
                     <label class="in-stock">
                         <input type="checkbox" name="stock" value="1" node_ref=stock_box
-                            checked=f.in_stock on:change=changed/>
+                            checked=move || f().in_stock on:change=changed/>
                         " In stock only"
                     </label>
                 </fieldset>
