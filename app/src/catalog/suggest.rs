@@ -15,7 +15,7 @@ const SUGGEST_DEBOUNCE_MS: u64 = 150;
 /// The `q` field of a search form; `on_input` runs on every change of its text.
 #[component]
 pub fn SuggestingSearch(
-    q: String,
+    q: Signal<String>,
     node_ref: NodeRef<Input>,
     on_input: Callback<()>,
 ) -> impl IntoView {

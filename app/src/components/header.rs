@@ -73,7 +73,6 @@ pub fn Header() -> impl IntoView {
                         stroke="currentColor" stroke-width="2" stroke-linecap="round">
                         <path d="M4 7h16M4 12h16M4 17h16"></path>
                     </svg>
-                    "Menu"
                 </label>
                 <div class="site-menu" id="site-menu" on:click=close_menu>
                     <nav class="site-nav" aria-label="Main">

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::NavigateOptions;
 
@@ -331,7 +330,7 @@ fn Facets(facets: Vec<Facet>, trail: Vec<Shelf>, v: View) -> impl IntoView {
 }
 
 /// The search box with its suggestions, the order and the filters. A plain GET form to
-/// this list's own address; after hydration it drives the URL directly: typing searches
+/// this list's own address; after hydration it drives the URL directly (a submit too): typing searches
 /// after a short pause, changing the order or a filter applies at once. Every change
 /// reads all the form's current values, so a pending search never overwrites a newer
 /// filter (or the other way round).
@@ -381,6 +380,15 @@ fn SearchForm(v: Memo<View>) -> impl IntoView {
             pending_search.set_value(set_timeout_with_handle(apply.clone(), pause).ok());
         })
     };
+    // Submitted (Enter in a box, the button): the same address as a change gives, the
+    // defaults left out; without JavaScript the browser submits the form itself.
+    let submitted = {
+        let apply = apply.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            apply();
+        }
+    };
     let changed = move |_| apply();
     let action = move || {
         let url = v.with(|v| View::default().on(v.shelf.as_deref()).url());
@@ -389,7 +397,7 @@ fn SearchForm(v: Memo<View>) -> impl IntoView {
     let f = move || v.get().filters;
     let q = Signal::derive(move || v.get().q);
     view! {
-        <Form method="GET" action=action>
+        <form method="GET" action=action on:submit=submitted>
             <div class="catalog-tools" role="search">
                 <crate::catalog::SuggestingSearch q node_ref=q_box on_input=search_as_you_type/>
                 <label class="sort">
@@ -421,7 +429,7 @@ fn SearchForm(v: Memo<View>) -> impl IntoView {
                 </fieldset>
                 <button type="submit">"Search"</button>
             </div>
-        </Form>
+        </form>
     }
 }
 
