@@ -269,6 +269,13 @@ pub async fn import(
     }
     store(db, &mut batch, &mut shelves, &mut summary).await?;
     progress(read.get());
+    // The planner's statistics, for the rows just loaded: without them PostgreSQL may
+    // scan a million rows for a search that an index answers.
+    let statistics = db.pick(
+        "PRAGMA optimize",
+        "ANALYZE products, categories, search_terms",
+    );
+    on!(db.writer(), p => sqlx::query(statistics).execute(p).await.map(|_| ()))?;
     Ok(summary)
 }
 

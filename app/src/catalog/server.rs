@@ -142,6 +142,8 @@ struct Query {
     conditions: Vec<String>,
     /// The placeholder of the search's words, if it has any.
     matched: Option<String>,
+    /// The rows' id: `p.id`, or the FTS5 rowid when the list is ranked by the index alone.
+    id: &'static str,
 }
 
 impl Query {
@@ -153,6 +155,7 @@ impl Query {
             from: "products p",
             conditions: Vec::new(),
             matched: None,
+            id: "p.id",
         };
         if !words.is_empty() {
             let m = q.args.arg(Arg::Text(match_text(backend, words)));
@@ -170,6 +173,17 @@ impl Query {
             q.conditions.push(condition);
             q.matched = Some(m);
         }
+        q
+    }
+
+    /// Products matching `words`, read from SQLite's FTS5 index alone (no row of
+    /// `products` is read until the page's few are known): for a search of the whole
+    /// catalog, unfiltered, by relevance, where joining every match to its product
+    /// would be most of the work.
+    fn ranked_alone(words: &[String]) -> Query {
+        let mut q = Query::new(Backend::Sqlite, words);
+        q.from = "products_fts";
+        q.id = "products_fts.rowid";
         q
     }
 
@@ -250,18 +264,27 @@ impl Order {
 
     /// The key's expressions. Each order but `Score` is an index (migrations
     /// `catalog_keys`, and per category `departments_search`); `Score` is computed for
-    /// the products matched.
-    fn key(self, q: &mut Query, exact: &str) -> Vec<String> {
+    /// the products matched: first those named exactly as searched (`exact`, their ids),
+    /// then by the engine's score.
+    fn key(self, q: &mut Query, exact: &[i64]) -> Vec<String> {
         let name = "lower(p.name)".to_string();
-        let id = "p.id".to_string();
+        let id = q.id.to_string();
         match self {
             Order::Name => vec![name, id],
             Order::PriceUp => vec!["p.price_cents".into(), name, id],
             Order::PriceDown => vec!["(-p.price_cents)".into(), name, id],
             Order::Score => {
-                let e = q.args.arg(Arg::Text(exact.to_string()));
-                let miss =
-                    format!("CAST(CASE WHEN lower(p.name) = {e} THEN 0 ELSE 1 END AS BIGINT)");
+                let miss = match exact.is_empty() {
+                    true => "CAST(1 AS BIGINT)".to_string(),
+                    false => {
+                        let ids: Vec<String> =
+                            exact.iter().map(|e| q.args.arg(Arg::Int(*e))).collect();
+                        format!(
+                            "CAST(CASE WHEN {id} IN ({}) THEN 0 ELSE 1 END AS BIGINT)",
+                            ids.join(", ")
+                        )
+                    }
+                };
                 let score = match (q.backend, &q.matched) {
                     (Backend::Sqlite, _) => "bm25(products_fts, 10.0, 1.0)".to_string(),
                     (Backend::Postgres, Some(m)) => {
@@ -273,6 +296,22 @@ impl Order {
             }
         }
     }
+}
+
+/// The products named exactly `exact` (case aside), at most 100: a search for a name
+/// shows them first.
+async fn named(db: &Db, exact: &str) -> Result<Vec<i64>, sqlx::Error> {
+    if exact.is_empty() {
+        return Ok(Vec::new());
+    }
+    on!(db.reader(), p => {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM products WHERE lower(name) = $1 ORDER BY id LIMIT 100",
+        )
+        .bind(exact)
+        .fetch_all(p)
+        .await
+    })
 }
 
 /// One page of a list (with its breadcrumbs, facets and count), or `None` if `shelf`
@@ -317,11 +356,12 @@ pub async fn list(db: &Db, listing: &Listing<'_>) -> Result<Option<ProductPage>,
             words = closer;
         }
     }
-    let exact = match &corrected {
-        Some(c) => c.clone(),
-        None => listing.q.trim().to_lowercase(),
-    };
     let order = Order::of(listing.sort, !words.is_empty());
+    let exact = match (order, &corrected) {
+        (Order::Score, Some(c)) => named(db, c).await?,
+        (Order::Score, None) => named(db, &listing.q.trim().to_lowercase()).await?,
+        _ => Vec::new(),
+    };
     let mut page = page(db, listing, scope, &words, &exact, order).await?;
     let (facets, found) = facets(db, &shelves, scope, &words, &listing.filters).await?;
     page.trail = trail(&shelves, scope);
@@ -337,7 +377,7 @@ async fn page(
     listing: &Listing<'_>,
     scope: Scope,
     words: &[String],
-    exact: &str,
+    exact: &[i64],
     order: Order,
 ) -> Result<ProductPage, sqlx::Error> {
     let at = match listing.cursor {
@@ -347,9 +387,16 @@ async fn page(
         None => None,
     };
     let forwards = !matches!(at, Some((Cursor::Before(_), _)));
-    let mut q = Query::new(db.backend(), words)
-        .within(scope)
-        .filtered(&listing.filters);
+    let alone = db.backend() == Backend::Sqlite
+        && order == Order::Score
+        && scope == Scope::All
+        && listing.filters == Filters::default();
+    let mut q = match alone {
+        true => Query::ranked_alone(words),
+        false => Query::new(db.backend(), words)
+            .within(scope)
+            .filtered(&listing.filters),
+    };
     let key = order.key(&mut q, exact);
     let (op, dir) = match forwards {
         true => (">", "ASC"),
@@ -375,14 +422,30 @@ async fn page(
         .collect::<Vec<_>>()
         .join(", ");
     let limit = listing.size as i64 + 1;
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {} {} ORDER BY {order_by} LIMIT {limit}",
-        q.from,
-        q.filter()
-    );
-    let mut rows = on!(db.reader(), p => {
-        bound!(sqlx::query_as::<_, Product>(&sql), q.args).fetch_all(p).await
-    })?;
+    let mut rows = match alone {
+        false => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM {} {} ORDER BY {order_by} LIMIT {limit}",
+                q.from,
+                q.filter()
+            );
+            on!(db.reader(), p => {
+                bound!(sqlx::query_as::<_, Product>(&sql), q.args).fetch_all(p).await
+            })?
+        }
+        true => {
+            let sql = format!(
+                "SELECT {} FROM {} {} ORDER BY {order_by} LIMIT {limit}",
+                q.id,
+                q.from,
+                q.filter()
+            );
+            let ids = on!(db.reader(), p => {
+                bound!(sqlx::query_scalar::<_, i64>(&sql), q.args).fetch_all(p).await
+            })?;
+            products_by_id(db, &ids).await?
+        }
+    };
     let more = rows.len() > listing.size;
     if !forwards && !more {
         // Back at the start: the first page, full, as a visitor would see it.
@@ -413,12 +476,30 @@ async fn page(
     })
 }
 
+/// These products, in this order.
+async fn products_by_id(db: &Db, ids: &[i64]) -> Result<Vec<Product>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let places: Vec<String> = ids.iter().map(|id| args.arg(Arg::Int(*id))).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products p WHERE p.id IN ({})",
+        places.join(", ")
+    );
+    let mut found = on!(db.reader(), p => {
+        bound!(sqlx::query_as::<_, Product>(&sql), args).fetch_all(p).await
+    })?;
+    found.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+    Ok(found)
+}
+
 /// The cursor row's key in `order`, if it is a product of the list's search and scope.
 async fn key_at(
     db: &Db,
     scope: Scope,
     words: &[String],
-    exact: &str,
+    exact: &[i64],
     order: Order,
     id: i64,
 ) -> Result<Option<Vec<Arg>>, sqlx::Error> {
@@ -670,7 +751,7 @@ pub async fn suggest(db: &Db, q: &str) -> Result<Vec<Suggestion>, sqlx::Error> {
         size: SUGGESTIONS,
         ..Default::default()
     };
-    let exact = q.trim().to_lowercase();
+    let exact = named(db, &q.trim().to_lowercase()).await?;
     let found = page(db, &listing, Scope::All, &words, &exact, Order::Score).await?;
     Ok(found
         .products

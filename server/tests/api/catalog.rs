@@ -155,6 +155,11 @@ async fn lists_come_in_pages_that_follow_each_other_forwards_and_back() {
     let after = widgets["next"].as_i64().unwrap().to_string();
     let second = page(&app, &[("q", "widget"), ("after", &after)]).await;
     assert_eq!(slugs(&second)[0], "widget-024");
+    let before = second["prev"].as_i64().unwrap().to_string();
+    let back = page(&app, &[("q", "widget"), ("before", &before)]).await;
+    assert_eq!(slugs(&back), slugs(&widgets), "a search's pages back");
+    let filtered = page(&app, &[("q", "widget"), ("max", "6"), ("after", &after)]).await;
+    assert!(!slugs(&filtered).is_empty() && !slugs(&filtered).contains(&"widget-000".to_string()));
     let lost = page(&app, &[("after", "999999")]).await;
     assert_eq!(slugs(&lost), slugs(&page(&app, &[]).await));
 }
