@@ -13,6 +13,9 @@ use db::{on, Backend, Db};
 
 use super::model::*;
 
+/// Matches PostgreSQL ranks a search among, at most (beside the exact names).
+const RANK_WINDOW: i64 = FACET_LIMIT;
+
 const COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.price_cents, p.image, p.stock";
 
 /// A department (no parent) or a category, with the products it holds and how many of
@@ -138,7 +141,7 @@ fn match_text(backend: Backend, words: &[String]) -> String {
 struct Query {
     backend: Backend,
     args: Args,
-    from: &'static str,
+    from: String,
     conditions: Vec<String>,
     /// The placeholder of the search's words, if it has any.
     matched: Option<String>,
@@ -152,7 +155,7 @@ impl Query {
         let mut q = Query {
             backend,
             args: Args::default(),
-            from: "products p",
+            from: "products p".to_string(),
             conditions: Vec::new(),
             matched: None,
             id: "p.id",
@@ -169,7 +172,7 @@ impl Query {
                     format!("p.search @@ to_tsquery('simple', {m})"),
                 ),
             };
-            q.from = from;
+            q.from = from.to_string();
             q.conditions.push(condition);
             q.matched = Some(m);
         }
@@ -182,9 +185,32 @@ impl Query {
     /// would be most of the work.
     fn ranked_alone(words: &[String]) -> Query {
         let mut q = Query::new(Backend::Sqlite, words);
-        q.from = "products_fts";
+        q.from = "products_fts".to_string();
         q.id = "products_fts.rowid";
         q
+    }
+
+    /// PostgreSQL ranks a broad search among its first [`RANK_WINDOW`] matches (and the
+    /// products named exactly as searched): `ts_rank` reads each match's row, and a
+    /// word a million products hold would have it read 20,000 rows for one page.
+    /// SQLite's FTS5 ranks from its index alone and ranks every match.
+    fn ranked_among_the_first(mut self, exact: &[i64]) -> Query {
+        // A search: the filter holds the words' match at least.
+        let filter = self.filter();
+        let window = match exact.is_empty() {
+            true => format!("SELECT p.* FROM products p {filter} LIMIT {RANK_WINDOW}"),
+            false => {
+                let ids: Vec<String> = exact.iter().map(|e| self.args.arg(Arg::Int(*e))).collect();
+                let ids = ids.join(", ");
+                format!(
+                    "(SELECT p.* FROM products p {filter} AND p.id NOT IN ({ids}) LIMIT {RANK_WINDOW})
+                     UNION ALL (SELECT p.* FROM products p {filter} AND p.id IN ({ids}))"
+                )
+            }
+        };
+        self.from = format!("({window}) p");
+        self.conditions.clear();
+        self
     }
 
     fn within(mut self, scope: Scope) -> Query {
@@ -397,6 +423,9 @@ async fn page(
             .within(scope)
             .filtered(&listing.filters),
     };
+    if db.backend() == Backend::Postgres && order == Order::Score {
+        q = q.ranked_among_the_first(exact);
+    }
     let key = order.key(&mut q, exact);
     let (op, dir) = match forwards {
         true => (">", "ASC"),
@@ -647,9 +676,25 @@ async fn count_by_category(
 async fn any_match(db: &Db, words: &[String]) -> Result<bool, sqlx::Error> {
     let q = Query::new(db.backend(), words);
     let sql = format!("SELECT p.id FROM {} {} LIMIT 1", q.from, q.filter());
-    let found = on!(db.reader(), p => {
-        bound!(sqlx::query_scalar::<_, i64>(&sql), q.args).fetch_optional(p).await
-    })?;
+    let found = match db.backend() {
+        Backend::Sqlite => on!(db.reader(), p => {
+            bound!(sqlx::query_scalar::<_, i64>(&sql), q.args).fetch_optional(p).await
+        })?,
+        Backend::Postgres => on!(db.reader(), p => {
+            // With `LIMIT 1` PostgreSQL's planner expects to meet a match soon in a scan
+            // of the table and leaves the index out: a million rows read for words that
+            // no product holds (230 ms instead of 0.1).
+            let mut tx = p.begin().await?;
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut *tx)
+                .await?;
+            let found = bound!(sqlx::query_scalar::<_, i64>(&sql), q.args)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            found
+        }),
+    };
     Ok(found.is_some())
 }
 
