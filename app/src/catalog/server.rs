@@ -375,20 +375,28 @@ pub async fn list(db: &Db, listing: &Listing<'_>) -> Result<Option<ProductPage>,
             ..Default::default()
         }));
     }
-    let mut corrected = None;
-    if !words.is_empty() && !any_match(db, &words).await? {
-        if let Some(closer) = correct(db, &words).await? {
-            corrected = Some(closer.join(" "));
-            words = closer;
-        }
-    }
     let order = Order::of(listing.sort, !words.is_empty());
-    let exact = match (order, &corrected) {
-        (Order::Score, Some(c)) => named(db, c).await?,
-        (Order::Score, None) => named(db, &listing.q.trim().to_lowercase()).await?,
+    let exact = match order {
+        Order::Score => named(db, &listing.q.trim().to_lowercase()).await?,
         _ => Vec::new(),
     };
     let mut page = page(db, listing, scope, &words, &exact, order).await?;
+    // Nothing found: if it is the words (no product anywhere holds them all, rather than
+    // none here or in this price range), search for the closest words instead. Asked
+    // only then, so a search that finds something pays nothing for it.
+    let mut corrected = None;
+    if page.products.is_empty() && !words.is_empty() && !any_match(db, &words).await? {
+        if let Some(closer) = correct(db, &words).await? {
+            let text = closer.join(" ");
+            let exact = match order {
+                Order::Score => named(db, &text).await?,
+                _ => Vec::new(),
+            };
+            words = closer;
+            page = self::page(db, listing, scope, &words, &exact, order).await?;
+            corrected = Some(text);
+        }
+    }
     let (facets, found) = facets(db, &shelves, scope, &words, &listing.filters).await?;
     page.trail = trail(&shelves, scope);
     page.facets = facets;
