@@ -15,6 +15,11 @@ pub struct Product {
     pub price_cents: i64,
     pub image: String,
     pub stock: i64,
+    /// Where the product is shelved (department, then category): filled on its own
+    /// page (`get_product`), left empty (and out of the JSON) in lists.
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trail: Vec<Shelf>,
 }
 
 /// How a list is ordered. `Best` (the default) ranks a search's results by relevance

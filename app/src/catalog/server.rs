@@ -816,18 +816,41 @@ pub async fn suggest(db: &Db, q: &str) -> Result<Vec<Suggestion>, sqlx::Error> {
         .collect())
 }
 
-/// The product with this slug, if any.
+/// The product with this slug, if any, with where it is shelved.
 pub async fn product_by_slug(db: &Db, slug: &str) -> Result<Option<Product>, sqlx::Error> {
     // No slug holds control characters (PostgreSQL refuses text with NUL bytes outright).
     if slug.is_empty() || slug.len() > 100 || slug.chars().any(char::is_control) {
         return Ok(None);
     }
-    on!(db.reader(), p => {
+    let found = on!(db.reader(), p => {
         sqlx::query_as::<_, Product>(&format!("SELECT {COLUMNS} FROM products p WHERE p.slug = $1"))
             .bind(slug)
             .fetch_optional(p)
             .await
-    })
+    })?;
+    let Some(mut product) = found else {
+        return Ok(None);
+    };
+    let shelves: Vec<(String, String)> = on!(db.reader(), p => {
+        sqlx::query_as(
+            "SELECT d.slug, d.name FROM products p
+               JOIN categories c ON c.id = p.category_id
+               JOIN categories d ON d.id = c.parent_id
+              WHERE p.id = $1
+             UNION ALL
+             SELECT c.slug, c.name FROM products p
+               JOIN categories c ON c.id = p.category_id
+              WHERE p.id = $1 AND c.parent_id IS NOT NULL",
+        )
+        .bind(product.id)
+        .fetch_all(p)
+        .await
+    })?;
+    product.trail = shelves
+        .into_iter()
+        .map(|(slug, name)| Shelf { slug, name })
+        .collect();
+    Ok(Some(product))
 }
 
 #[cfg(test)]

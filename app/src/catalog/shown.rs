@@ -52,6 +52,7 @@ mod tests {
             price_cents: 100,
             image: String::new(),
             stock,
+            trail: Vec::new(),
         }
     }
 

@@ -56,6 +56,11 @@ pub fn ProductPage() -> impl IntoView {
                             <Meta name="description" content=p.description.clone()/>
                             <nav class="breadcrumbs" aria-label="Breadcrumb">
                                 <a href="/">"Catalog"</a>
+                                {p
+                                    .trail
+                                    .iter()
+                                    .map(|shelf| view! { " / " <a href=format!("/c/{}", shelf.slug)>{shelf.name.clone()}</a> })
+                                    .collect_view()}
                                 " / "
                                 <span aria-current="page">{p.name.clone()}</span>
                             </nav>

@@ -121,6 +121,18 @@ async fn departments_and_categories_have_pages_with_breadcrumbs_and_facets() {
         .post(&client, "/api/list_products", &[("shelf", "no-such-shelf")])
         .await;
     assert_eq!(res.status(), 404);
+    // A product's page says where it is shelved; lists leave that out of their JSON.
+    let kettle = plain(&get_html(&client, &app, "/products/copper-kettle").await);
+    assert!(
+        kettle.contains(r#"<a href="/c/kitchen">Kitchen</a> / <a href="/c/teapots-kettles">Teapots &amp; kettles</a> / <span aria-current="page">Copper Kettle</span>"#),
+        "{kettle}"
+    );
+    let res = app
+        .post(&client, "/api/get_product", &[("slug", "copper-kettle")])
+        .await;
+    let one: serde_json::Value = res.json_value().await;
+    assert_eq!(one["trail"][1]["slug"], "teapots-kettles");
+    assert!(teapots["products"][0].get("trail").is_none());
     // The menu's departments.
     let res = client.get(app.url("/api/shelves")).send().await.unwrap();
     let shelves: serde_json::Value = res.json_value().await;
