@@ -492,3 +492,13 @@ pub fn hang_up(socket: tokio::net::TcpStream) -> bool {
     let mut byte = [0u8; 1];
     matches!(socket.peek(&mut byte), Ok(n) if n > 0)
 }
+
+/// A billing address that `/api/place_order` accepts.
+pub const ADDRESS: [(&str, &str); 6] = [
+    ("name", "Alice Liddell"),
+    ("address_line1", "1 Rabbit Hole"),
+    ("address_line2", ""),
+    ("city", "Oxford"),
+    ("postal_code", "OX1 1DP"),
+    ("country", "GB"),
+];

@@ -3,15 +3,6 @@
 
 use crate::common::*;
 
-const ADDRESS: [(&str, &str); 6] = [
-    ("name", "Alice Liddell"),
-    ("address_line1", "1 Rabbit Hole"),
-    ("address_line2", ""),
-    ("city", "Oxford"),
-    ("postal_code", "OX1 1DP"),
-    ("country", "GB"),
-];
-
 /// The billing form with some fields replaced (and an optional idempotency key).
 fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut form: Vec<(&str, &str)> = ADDRESS.to_vec();

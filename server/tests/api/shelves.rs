@@ -213,20 +213,7 @@ async fn counts_follow_products_that_arrive_change_and_sell_out_while_people_sho
     let alice = app.browser();
     assert_eq!(app.login(&alice, "alice", ALICE.1).await.status(), 200);
     assert_eq!(add(&app, &alice, lantern, "1").await.status(), 200);
-    let res = app
-        .post(
-            &alice,
-            "/api/place_order",
-            &[
-                ("name", "Alice Liddell"),
-                ("address_line1", "1 Rabbit Hole"),
-                ("address_line2", ""),
-                ("city", "Oxford"),
-                ("postal_code", "OX1 1DP"),
-                ("country", "GB"),
-            ],
-        )
-        .await;
+    let res = app.post(&alice, "/api/place_order", &ADDRESS).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let stocked = list(&app, &[("stock", "1")]).await;
     assert_eq!(home_counts(&stocked)[1], facet("Home", 3));
