@@ -9,10 +9,13 @@ pub mod catalog;
 pub mod chunks;
 pub mod codec;
 pub mod components;
+pub mod email;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod forms;
 pub mod live;
+#[cfg(feature = "ssr")]
+pub mod mail;
 pub mod money;
 pub mod orders;
 #[cfg(feature = "ssr")]
@@ -38,8 +41,8 @@ use leptos_router::{
 
 use components::{Header, NotFound};
 use pages::{
-    AccountRoute, BillingRoute, CartRoute, CatalogPage, ConfirmRoute, LoginPage, OrderRoute,
-    OrdersRoute, ProductPage, RegisterRoute,
+    AccountRoute, BillingRoute, CartRoute, CatalogPage, ConfirmRoute, ForgotPage, LoginPage,
+    OrderRoute, OrdersRoute, ProductPage, RegisterRoute, ResetPage, VerifiedPage,
 };
 
 /// Pages that need a signed-in user. The server answers an anonymous request for one
@@ -54,7 +57,15 @@ pub const PRIVATE_PAGES: &[&str] = &[
     "/orders",
     "/login",
     "/register",
+    "/forgot",
+    "/reset",
+    "/verify",
+    "/verified",
 ];
+
+/// The pages of mailed links and the forms they lead to: they send no `Referer`
+/// (`Referrer-Policy: no-referrer`) and are never cached.
+pub const TOKEN_PAGES: &[&str] = &["/forgot", "/reset", "/verify", "/verified"];
 
 /// Whether `path` is one of `pages` or below one of them.
 pub fn path_in(path: &str, pages: &[&str]) -> bool {
@@ -124,6 +135,9 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("forgot") view=ForgotPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("reset") view=ResetPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("verified") view=VerifiedPage ssr=SsrMode::Async/>
                     <Route
                         path=StaticSegment("register")
                         view={Lazy::<RegisterRoute>::new()}

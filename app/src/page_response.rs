@@ -1,5 +1,6 @@
-//! What a page asks of its HTTP response (ssr only): its Content-Security-Policy and,
-//! for the not-found page, its status.
+//! What a page or server function asks of its HTTP response (ssr only): its
+//! Content-Security-Policy, for the not-found page its status, and cookies besides the
+//! session's (the device cookie of a sign-in).
 //!
 //! The page writes into a slot that [`middleware`] puts into the request's extensions
 //! (Leptos hands every render a copy of the request parts, and the copy shares the slot),
@@ -22,6 +23,7 @@ use leptos::prelude::use_context;
 struct Wanted {
     policy: Option<HeaderValue>,
     status: Option<StatusCode>,
+    cookies: Vec<HeaderValue>,
 }
 
 /// The slot of one request. Cloning shares it.
@@ -48,6 +50,11 @@ impl PageResponse {
         self.wanted().status = Some(status);
     }
 
+    /// A `Set-Cookie` to add to the response.
+    pub fn add_cookie(&self, cookie: HeaderValue) {
+        self.wanted().cookies.push(cookie);
+    }
+
     fn wanted(&self) -> std::sync::MutexGuard<'_, Wanted> {
         // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
         self.0
@@ -63,6 +70,10 @@ impl PageResponse {
         }
         if let Some(status) = wanted.status.take() {
             *res.status_mut() = status;
+        }
+        for cookie in wanted.cookies.drain(..) {
+            res.headers_mut()
+                .append(axum::http::header::SET_COOKIE, cookie);
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub outage: std::sync::Arc<crate::outage::Outage>,
     /// The WebAuthn relying party passkeys are made for and checked against.
     pub passkeys: crate::passkeys::relying_party::Passkeys,
+    /// Mail waiting to be sent, and this process's worker's doorbell.
+    pub outbox: crate::mail::Outbox,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -37,11 +37,13 @@ async function hydrationReport(page: Page): Promise<string> {
   return lines.map((l) => `  ${l}`).join('\n');
 }
 
-/** Registers a new account through the form and waits until the header shows it. */
+/** Registers a new account (address `<name>@example.com`) through the form and waits
+ *  until the header shows it. */
 export async function register(page: Page, name: string, password = 'a-long-enough-password'): Promise<void> {
   await page.goto('/register');
   await waitForHydration(page);
   await page.getByLabel('Username').fill(name);
+  await page.getByLabel('Email').fill(`${name}@example.com`);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Repeat the password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();

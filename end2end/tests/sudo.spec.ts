@@ -35,6 +35,7 @@ for (const javaScript of [true, false]) {
     } else {
       await page.goto('/register');
       await page.getByLabel('Username').fill(name);
+      await page.getByLabel('Email').fill(`${name}@example.com`);
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
       await page.getByLabel('Repeat the password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Create account' }).click();

@@ -53,6 +53,11 @@ pub struct Config {
     /// that host or a parent domain of it, never an IP address.
     pub webauthn_origin: Option<String>,
     pub webauthn_rp_id: Option<String>,
+    /// `MAIL_URL` (default none: mail is written as `.eml` files to `MAIL_DIR`, default
+    /// `mail`), `MAIL_FROM` (default `Oxide & Oak <shop@localhost>`) and
+    /// `MAIL_TIMEOUT_SECS` (default 30: the longest one send may take). Links in mail
+    /// point at the shop's origin, `WEBAUTHN_ORIGIN`.
+    pub mail: app::mail::MailSettings,
 }
 
 /// A setting that is present but unusable. Reported as one line at start-up.
@@ -104,6 +109,7 @@ impl Config {
             webauthn_origin: env.text("WEBAUTHN_ORIGIN"),
             webauthn_rp_id: env.text("WEBAUTHN_RP_ID"),
             served_by: served_by(env.text("SERVED_BY"))?,
+            mail: mail_settings(env)?,
             gc_interval: env.secs("SESSION_GC_INTERVAL_SECS", 300, 1)?,
             registrations_per_hour: env.number(
                 "REGISTRATIONS_PER_HOUR",
@@ -170,6 +176,27 @@ fn session_config(env: &Settings<'_>) -> Result<SessionConfig, ConfigError> {
         sudo_window: env.secs("SUDO_SECS", d.sudo_window.as_secs(), 1)?,
         ..d
     })
+}
+
+/// Where mail goes and who it is from.
+fn mail_settings(env: &Settings<'_>) -> Result<app::mail::MailSettings, ConfigError> {
+    let url = env.text("MAIL_URL");
+    if let Some(url) = &url {
+        app::mail::transport::check_url(url).map_err(|reason| ConfigError {
+            name: "MAIL_URL",
+            reason,
+        })?;
+    }
+    let dir = env.text("MAIL_DIR").unwrap_or_else(|| "mail".into());
+    let from = match env.text("MAIL_FROM") {
+        Some(text) => app::mail::transport::parse_from(&text).map_err(|reason| ConfigError {
+            name: "MAIL_FROM",
+            reason,
+        })?,
+        None => app::mail::MailSettings::default_from(),
+    };
+    let timeout = env.secs("MAIL_TIMEOUT_SECS", 30, 1)?;
+    Ok(app::mail::MailSettings::new(url, dir.into(), from, timeout))
 }
 
 /// `SERVED_BY`: at most 64 visible characters, sent as a header.

@@ -10,6 +10,7 @@ use sessions::SessionHandle;
 /// Redirects anonymous requests for sign-in-only pages to `/login?next=<path>` (302),
 /// and marks private answers `Cache-Control: no-store`: private pages, every server
 /// function answer, and any HTML page rendered for a signed-in user (it shows their name).
+/// The pages of mailed links send no `Referer` anywhere (`Referrer-Policy: no-referrer`).
 pub async fn private_pages(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let signed_in = req
@@ -51,6 +52,12 @@ pub async fn private_pages(req: Request, next: Next) -> Response {
     {
         res.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if app::path_in(&path, app::TOKEN_PAGES) {
+        res.headers_mut().insert(
+            axum::http::header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
     }
     res
 }

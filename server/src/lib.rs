@@ -127,6 +127,14 @@ pub fn router(state: AppState, request_timeout: std::time::Duration) -> Router {
             app::live::EVENTS_PATH,
             axum::routing::get(app::live::server::events),
         )
+        .route(
+            app::email::links::VERIFY_PATH,
+            axum::routing::get(app::email::links::open_verify),
+        )
+        .route(
+            app::email::links::RESET_PATH,
+            axum::routing::get(app::email::links::open_reset),
+        )
         .nest_service(&assets::prefix(&state.leptos_options), pkg)
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = state.leptos_options.clone();
@@ -206,6 +214,7 @@ pub async fn prepare(
         })
     })?;
     Ok(AppState {
+        outbox: app::mail::Outbox::new(db.clone()),
         passkeys,
         leptos_options,
         throttle: Throttle::new(db.clone())
@@ -233,8 +242,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let prune = spawn_account_prune(
         state.throttle.clone(),
         state.sessions.clone(),
+        state.outbox.clone(),
         config.gc_interval,
     );
+    let mail = spawn_mail_worker(&state, &config)?;
     let metrics = match config.metrics_addr {
         Some(addr) => Some(serve_metrics(addr, state.clone()).await?),
         None => None,
@@ -278,6 +289,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
     gc.abort();
     prune.abort();
+    mail.abort();
     if let Some(metrics) = metrics {
         metrics.abort();
     }
@@ -285,6 +297,44 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     db.close().await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Starts this process's mail worker (see `app::mail`): SMTP, or `.eml` files.
+pub fn spawn_mail_worker(
+    state: &AppState,
+    config: &Config,
+) -> Result<tokio::task::JoinHandle<()>, StartupError> {
+    let settings = config.mail.clone();
+    let transport = app::mail::Transport::open(&settings).map_err(|reason| {
+        StartupError::Config(ConfigError {
+            name: if settings.url.is_some() {
+                "MAIL_URL"
+            } else {
+                "MAIL_DIR"
+            },
+            reason,
+        })
+    })?;
+    match &settings.url {
+        Some(_) => tracing::info!("mail goes out through MAIL_URL"),
+        None => {
+            tracing::info!(dir = %settings.dir.display(), "mail is written as .eml files (MAIL_URL is not set)")
+        }
+    }
+    let worker = app::mail::worker::Worker {
+        outbox: state.outbox.clone(),
+        transport,
+        settings,
+        origin: state
+            .passkeys
+            .rp
+            .origin
+            .as_str()
+            .trim_end_matches('/')
+            .to_string(),
+        clock: state.sessions.clock(),
+    };
+    Ok(worker.spawn())
 }
 
 /// Serves the metrics (`GET /metrics`) on their own address, apart from the shop's.
@@ -308,11 +358,14 @@ async fn serve_metrics(
 }
 
 /// The shop's own collector, beside the session engine's: deletes throttle counters that
-/// no longer matter and security log rows past their retention, on the same schedule.
-/// An error is logged and the task carries on at the next tick.
+/// no longer matter, security log rows past their retention, mail tokens that can no
+/// longer be used, devices not seen for longer than their cookie lives, and mail sent or
+/// given up more than 30 days ago, on the same schedule. An error is logged and the task
+/// carries on at the next tick.
 fn spawn_account_prune(
     throttle: Throttle,
     store: SessionStore,
+    outbox: app::mail::Outbox,
     every: std::time::Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -336,6 +389,25 @@ fn spawn_account_prune(
                     error = &e as &dyn std::error::Error,
                     "security log prune failed; retrying at the next tick"
                 ),
+            }
+            let now = store.now();
+            let pruned = [
+                (
+                    "mail tokens",
+                    app::email::server::prune(store.db(), now).await,
+                ),
+                ("devices", app::auth::devices::prune(store.db(), now).await),
+                ("mail", outbox.prune(now - 30 * 24 * 60 * 60).await),
+            ];
+            for (what, result) in pruned {
+                match result {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, "{what}: old rows deleted"),
+                    Err(e) => tracing::error!(
+                        error = &e as &dyn std::error::Error,
+                        "{what}: prune failed; retrying at the next tick"
+                    ),
+                }
             }
         }
     })

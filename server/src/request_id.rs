@@ -55,12 +55,35 @@ pub fn span<B>(req: &axum::http::Request<B>) -> tracing::Span {
         .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+    let path = shown_path(req.uri().path());
+    tracing::info_span!("request", id = %id, method = %req.method(), path = %path)
+}
+
+/// The path as the log shows it: a mailed link's token is left out (`/reset/…`).
+fn shown_path(path: &str) -> &str {
+    for prefix in ["/reset/", "/verify/"] {
+        if path.starts_with(prefix) && path.len() > prefix.len() {
+            return if prefix == "/reset/" {
+                "/reset/…"
+            } else {
+                "/verify/…"
+            };
+        }
+    }
+    path
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mailed_tokens_stay_out_of_the_log() {
+        assert_eq!(shown_path("/reset/abc"), "/reset/…");
+        assert_eq!(shown_path("/verify/abc"), "/verify/…");
+        assert_eq!(shown_path("/reset"), "/reset");
+        assert_eq!(shown_path("/account"), "/account");
+    }
 
     #[test]
     fn only_plain_ids_are_kept() {

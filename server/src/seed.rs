@@ -46,6 +46,9 @@ const SHELVES: &[(&str, &str, &[&str])] = &[
 pub const ALICE: (&str, &str) = ("alice", "wonderland-2026");
 pub const BOB: (&str, &str) = ("bob", "builder-bob-2026");
 pub const DEMO_USERS: &[(&str, &str)] = &[ALICE, BOB];
+/// Their verified addresses (`example.com` is reserved: nothing is ever delivered there).
+pub const ALICE_EMAIL: &str = "alice@example.com";
+pub const BOB_EMAIL: &str = "bob@example.com";
 
 /// Inserts the demo catalog and demo users where missing.
 pub async fn seed_demo_data(db: &Db, now: i64) -> Result<(), StartupError> {
@@ -55,8 +58,8 @@ pub async fn seed_demo_data(db: &Db, now: i64) -> Result<(), StartupError> {
     if products > 0 {
         tracing::info!(products, "seeded demo catalog");
     }
-    for (username, password) in DEMO_USERS {
-        if ensure_user(db, username, password, now)
+    for ((username, password), email) in DEMO_USERS.iter().zip([ALICE_EMAIL, BOB_EMAIL]) {
+        if ensure_user(db, username, password, email, now)
             .await
             .map_err(|e| StartupError::Seed(e.to_string()))?
         {

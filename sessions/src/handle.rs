@@ -20,7 +20,7 @@ pub(crate) enum CookieChange {
         token: SessionToken,
         persistent: bool,
     },
-    /// Remove the cookie; `clear_site_data` also sends `Clear-Site-Data: "cookies"`.
+    /// Remove the cookie; `clear_site_data` also sends `Clear-Site-Data: "storage"`.
     Clear { clear_site_data: bool },
 }
 
@@ -149,7 +149,7 @@ impl SessionHandle {
     }
 
     /// Ends the session: the row is deleted (so the token is dead everywhere at once) and
-    /// the response clears the cookie and sends `Clear-Site-Data: "cookies"`.
+    /// the response clears the cookie and sends `Clear-Site-Data: "storage"`.
     pub async fn logout(&self) -> Result<(), StoreError> {
         if let Some(s) = self.session() {
             self.store.delete(s.id).await?;
@@ -191,6 +191,36 @@ impl SessionHandle {
             }
             None => Ok(false),
         }
+    }
+
+    /// Resets `user_id`'s password from `old_hash` to `new_hash` (a mailed link proved
+    /// the right to): every session of the user ends, then this browser signs in as
+    /// usual, with a new token (a guest session keeps its cart). `false` if the stored
+    /// hash was no longer `old_hash` (the link was used meanwhile): nothing changed.
+    pub async fn reset_password(
+        &self,
+        user_id: i64,
+        old_hash: String,
+        new_hash: String,
+    ) -> Result<bool, StoreError> {
+        if !self
+            .store
+            .reset_password(user_id, old_hash, new_hash, &self.meta)
+            .await?
+        {
+            return Ok(false);
+        }
+        tracing::info!(
+            user = user_id,
+            "password reset; every session of the user ended"
+        );
+        self.login(user_id, false).await?;
+        Ok(true)
+    }
+
+    /// The device and network of the request (as a new session row would record them).
+    pub fn meta(&self) -> &ClientMeta {
+        &self.meta
     }
 
     /// Records a proof of identity on the signed-in session (sudo mode), with a new token

@@ -14,7 +14,9 @@ use crate::session::{coarse_ip, ClientMeta, Lookup};
 use crate::store::SessionStore;
 use crate::token::{fingerprint, SessionToken};
 
-/// `Clear-Site-Data`, sent at logout.
+/// `Clear-Site-Data`, sent at logout: `"storage"` (the session cookie itself is removed
+/// by its `Set-Cookie`; `"cookies"` would also make the browser forget its device
+/// cookie, and every sign-in after a sign-out would be mailed as a new device).
 pub static CLEAR_SITE_DATA: HeaderName = HeaderName::from_static("clear-site-data");
 
 /// Why a presented cookie was not accepted (logged, never sent to the client).
@@ -203,7 +205,7 @@ fn write_cookie(
             if clear_site_data {
                 headers.insert(
                     CLEAR_SITE_DATA.clone(),
-                    HeaderValue::from_static("\"cookies\""),
+                    HeaderValue::from_static("\"storage\""),
                 );
             }
             Some(clear_cookie_value(config))

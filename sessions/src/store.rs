@@ -140,6 +140,11 @@ impl SessionStore {
         &self.config
     }
 
+    /// The clock itself (for tasks that keep the engine's time).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// The store's current time (unix seconds).
     pub fn now(&self) -> i64 {
         self.clock.now()
@@ -331,6 +336,35 @@ impl SessionStore {
             tx.delete_others(user_id, Some(keep)).await?;
             let event = Event::new(EventKind::PasswordChanged, Some(user_id), Some(keep));
             Ok(Written::changed(Some(token)).with(event, Device::Of(keep)))
+        })
+    }
+
+    /// Resets `user_id`'s password by a mailed link, in one transaction: the new hash
+    /// (only if the stored one is still `old_hash`, so a link used twice at once wins
+    /// once), and every session of the user ended. Logged with the device `meta` the
+    /// reset came from. `false` if the stored hash was not `old_hash`: nothing changed.
+    /// (The browser that reset is then signed in as usual: [`SessionHandle::reset_password`].)
+    ///
+    /// [`SessionHandle::reset_password`]: crate::SessionHandle::reset_password
+    pub async fn reset_password(
+        &self,
+        user_id: i64,
+        old_hash: String,
+        new_hash: String,
+        meta: &ClientMeta,
+    ) -> Result<bool, StoreError> {
+        let now = self.now();
+        let device = Device::Given(
+            truncate(&meta.user_agent, 256).to_string(),
+            truncate(&meta.ip, 64).to_string(),
+        );
+        session_write!(self, Some(Change::User(user_id)), tx => {
+            if tx.set_password(user_id, &old_hash, &new_hash, now).await? != 1 {
+                return Ok(Written::nothing(false));
+            }
+            tx.delete_others(user_id, None).await?;
+            let event = Event::new(EventKind::PasswordChanged, Some(user_id), None);
+            Ok(Written::changed(true).with(event, device))
         })
     }
 

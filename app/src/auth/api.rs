@@ -26,23 +26,25 @@ pub async fn login(
     )
 }
 
-/// `POST /api/register` — fields `username`, `password`, `password_confirm`, optional
-/// `next`. Creates the account, signs it in and goes to `next`. Invalid input: 422 with
-/// a message saying what to change.
+/// `POST /api/register` — fields `username`, `email`, `password`, `password_confirm`,
+/// optional `next`. Creates the account, mails its address a verification link, signs it
+/// in and goes to `next`. An address already in use answers exactly the same (its owner
+/// is mailed instead). Invalid input: 422 with a message saying what to change.
 #[server(prefix = "/api", endpoint = "register", output = crate::codec::Json)]
 pub async fn register(
     username: String,
+    email: String,
     password: String,
     password_confirm: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
     let next = super::validate::safe_next(next.as_deref());
-    let outcome = super::server::register(&username, password, password_confirm).await;
+    let outcome = super::server::register(&username, &email, password, password_confirm).await;
     crate::forms::finish(
         outcome,
         &next,
         "/register",
-        &[("username", &username), ("next", &next)],
+        &[("username", &username), ("email", &email), ("next", &next)],
     )
 }
 
@@ -60,7 +62,7 @@ pub async fn confirm_identity(password: String, next: Option<String>) -> Result<
 }
 
 /// `POST /api/logout` — ends the session everywhere (the row is deleted), clears the
-/// cookie, sends `Clear-Site-Data: "cookies"`, and goes to the catalog.
+/// cookie, sends `Clear-Site-Data: "storage"`, and goes to the catalog.
 #[server(prefix = "/api", endpoint = "logout", output = crate::codec::Json)]
 pub async fn logout() -> Result<(), AppError> {
     let session = crate::session::session()?;

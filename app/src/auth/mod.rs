@@ -3,6 +3,8 @@
 //! the name cache in `names` (ssr only).
 
 mod api;
+#[cfg(feature = "ssr")]
+pub mod devices;
 mod model;
 #[cfg(feature = "ssr")]
 pub mod names;

@@ -2,9 +2,10 @@
 
 use db::{on, Db};
 
+use super::devices::{self, Notice};
 use super::password::{hash_password, needs_rehash, rehash, verify_password};
 use super::throttle;
-use super::validate::{FormError, Password, Username};
+use super::validate::{Email, FormError, Password, Username};
 use crate::error::AppError;
 
 /// A user row as needed to sign in. Holds the password hash, so it is deliberately not
@@ -75,21 +76,40 @@ pub async fn display_name(user_id: i64) -> Result<Option<String>, AppError> {
     Ok(state.names.get(&state.db, user_id).await?)
 }
 
-/// Creates a user with this password unless the name exists (used by the demo seed).
+/// Creates a user with this password and this verified address unless the name exists
+/// (used by the demo seed); an existing user without an address gets this one.
 pub async fn ensure_user(
     db: &Db,
     username: &str,
     password: &str,
+    email: &str,
     now: i64,
 ) -> Result<bool, AppError> {
     let username = Username::parse(username).map_err(|e| AppError::Invalid(e.message().into()))?;
-    if find_credentials(db, &username).await?.is_some() {
-        return Ok(false);
-    }
-    let password =
-        Password::parse(password.to_string()).map_err(|e| AppError::Invalid(e.message().into()))?;
-    let hash = hash_password(password).await?;
-    Ok(insert_user(db, &username, &hash, now).await?.is_some())
+    let email = Email::parse(email).map_err(|e| AppError::Invalid(e.message().into()))?;
+    let created = match find_credentials(db, &username).await? {
+        Some(_) => false,
+        None => {
+            let password = Password::parse(password.to_string())
+                .map_err(|e| AppError::Invalid(e.message().into()))?;
+            let hash = hash_password(password).await?;
+            insert_user(db, &username, &hash, now).await?.is_some()
+        }
+    };
+    on!(db.writer(), p => {
+        sqlx::query(
+            "UPDATE users SET email = $2, email_verified_at = $3
+              WHERE lower(username) = lower($1) AND email IS NULL
+                AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = $2)",
+        )
+        .bind(username.as_str())
+        .bind(email.as_str())
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(created)
 }
 
 /// Checks the credentials and, if they are right, signs the current session in (rotating
@@ -173,12 +193,25 @@ async fn check_and_sign_in(
         session.logout().await?;
         return Err(FormError::Credentials);
     }
-    Ok(merge_after_sign_in(&state, sid, id).await?)
+    Ok(merge_after_sign_in(&state, sid, id, Notice::Mail).await?)
 }
 
 /// After a sign-in of session `sid` as `user_id`: the guest cart joins the user's, which
-/// their other devices show too.
+/// their other devices show too, and the browser is known to the account (a new one is
+/// mailed about if `notice` says so).
 pub async fn merge_after_sign_in(
+    state: &crate::state::AppState,
+    sid: sessions::SessionId,
+    user_id: i64,
+    notice: Notice,
+) -> Result<(), AppError> {
+    merge_guest_cart(state, sid, user_id).await?;
+    devices::signed_in(state, user_id, notice).await;
+    Ok(())
+}
+
+/// The guest cart of `sid` joins `user_id`'s, and their other devices hear of it.
+async fn merge_guest_cart(
     state: &crate::state::AppState,
     sid: sessions::SessionId,
     user_id: i64,
@@ -209,13 +242,16 @@ fn log_refused(state: &crate::state::AppState, user_id: i64) {
     });
 }
 
-/// Creates an account and signs it in.
+/// Creates an account with its address (pending its link) and signs it in. An address
+/// that is another account's already answers the same: its owner is mailed instead.
 pub async fn register(
     username: &str,
+    email: &str,
     password: String,
     password_confirm: String,
 ) -> Result<(), FormError> {
     let username = Username::parse(username)?;
+    let email = Email::parse(email)?;
     if password != password_confirm {
         return Err(FormError::PasswordMismatch);
     }
@@ -234,13 +270,63 @@ pub async fn register(
             FormError::TooMany(wait)
         })?;
     let hash = hash_password(password).await?;
-    let id = insert_user(&state.db, &username, &hash, now)
+    let session = crate::session::session()?;
+    let from = crate::email::server::Origin {
+        user_agent: session.meta().user_agent.clone(),
+        network: session.meta().ip.clone(),
+        now,
+    };
+    let id = crate::email::server::create_account(&state.db, &username, &hash, &email, &from)
         .await?
         .ok_or(FormError::UsernameTaken)?;
+    state.outbox.wake();
     tracing::info!(user = id, "account created");
-    let session = crate::session::session()?;
     let sid = session.login(id, false).await?;
-    crate::cart::server::merge_guest_cart(&state.db, sid, id).await?;
+    Ok(merge_after_sign_in(&state, sid, id, Notice::Quiet).await?)
+}
+
+/// Sets a new password through the reset link this session holds (see
+/// `crate::email::links`): the policy of registration, every session of the account
+/// ended, this browser signed in anew. The link works once: the change is conditional on
+/// the hash the link was checked against, and the database deletes the account's reset
+/// token with any change of its password.
+pub async fn reset_password(password: String, password_confirm: String) -> Result<(), FormError> {
+    let state = crate::state::app_state()?;
+    let session = crate::session::session()?;
+    let now = state.sessions.now();
+    let held = match session.id() {
+        Some(sid) => crate::email::server::held_reset(&state.db, sid, now).await?,
+        None => None,
+    };
+    let held = held.ok_or(FormError::ResetLink)?;
+    if password != password_confirm {
+        return Err(FormError::PasswordMismatch);
+    }
+    let password = Password::parse(password)?;
+    let hash = hash_password(password).await?;
+    // The change, the sign-in and its bookkeeping run to their end even if the client
+    // hangs up: ending every session but not signing this one in would be a half reset.
+    let task_state = state.clone();
+    let user_id = held.user_id;
+    let reset = tokio::spawn(async move {
+        let changed = session
+            .reset_password(user_id, held.password_hash, hash)
+            .await?;
+        if !changed {
+            return Ok(false);
+        }
+        if let Some(sid) = session.id() {
+            merge_guest_cart(&task_state, sid, user_id).await?;
+        }
+        task_state.outbox.wake();
+        Ok::<_, AppError>(true)
+    })
+    .await
+    .map_err(|e| AppError::internal("reset task failed", e))??;
+    if !reset {
+        return Err(FormError::ResetLink);
+    }
+    devices::signed_in(&state, user_id, Notice::Quiet).await;
     Ok(())
 }
 

@@ -46,6 +46,12 @@ const REGISTRATION_WINDOW_SECS: i64 = 60 * 60;
 /// minutes), a network can hold at most about 600 live guest sessions.
 pub const GUESTS_PER_WINDOW: u32 = 200;
 pub const GUEST_WINDOW_SECS: i64 = 10 * 60;
+/// "Forgot your password?" forms per client network per hour (`forgot:<network>`).
+pub const FORGOT_PER_HOUR: u32 = 20;
+/// Mails with a link one account may be sent per hour: reset links (`reset:<user>`) and
+/// verification links (`verify:<user>`), each counted apart.
+pub const LINK_MAILS_PER_HOUR: u32 = 3;
+const MAIL_WINDOW_SECS: i64 = 60 * 60;
 
 /// One key's failure counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
@@ -226,6 +232,27 @@ impl Throttle {
         .await
     }
 
+    /// Counts a "forgot your password?" form from `network`; `Err(wait)` past the hourly
+    /// quota.
+    pub async fn forgot(&self, network: &str, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
+        let key = format!("forgot:{network}");
+        self.window(&key, FORGOT_PER_HOUR, MAIL_WINDOW_SECS, now)
+            .await
+    }
+
+    /// Counts a mail with a link (`purpose` "reset" or "verify") to account `user_id`;
+    /// `Err(wait)` past the hourly quota.
+    pub async fn link_mail(
+        &self,
+        purpose: &str,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Result<(), u64>, sqlx::Error> {
+        let key = format!("{purpose}:{user_id}");
+        self.window(&key, LINK_MAILS_PER_HOUR, MAIL_WINDOW_SECS, now)
+            .await
+    }
+
     /// Counts one event of `key` in a fixed window of `secs` seconds that starts at its
     /// first event; `Err(wait)` once `limit` events were counted in the current window.
     /// One statement: concurrent events, on any process, cannot overshoot the limit.
@@ -295,8 +322,9 @@ impl Throttle {
             .await?
             .rows_affected();
             // The longest window is an hour.
+            let longest = REGISTRATION_WINDOW_SECS.max(GUEST_WINDOW_SECS).max(MAIL_WINDOW_SECS);
             let b = sqlx::query("DELETE FROM throttle_windows WHERE started_at <= $1")
-                .bind(now - REGISTRATION_WINDOW_SECS.max(GUEST_WINDOW_SECS))
+                .bind(now - longest)
                 .execute(p)
                 .await?
                 .rows_affected();

@@ -9,6 +9,7 @@ use crate::account::{
     list_sessions, security_log, ChangePassword, RevokeOtherSessions, RevokeSession, SecurityEntry,
     SessionInfo,
 };
+use crate::email::{email_status, AccountEmail, ChangeEmail, ResendVerification};
 use crate::error::AppError;
 
 /// `/account` — sign-in required. The user's sessions (end any one, or all the others)
@@ -19,6 +20,8 @@ pub fn AccountPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeSession>::new();
     let revoke_others = ServerAction::<RevokeOtherSessions>::new();
     let change = ServerAction::<ChangePassword>::new();
+    let change_email = ServerAction::<ChangeEmail>::new();
+    let resend = ServerAction::<ResendVerification>::new();
     let feed = expect_context::<crate::live::LiveFeed>();
     let versions = move || {
         (
@@ -37,7 +40,7 @@ pub fn AccountPage() -> impl IntoView {
             |e: Option<Result<(), AppError>>| matches!(e, Some(Err(AppError::SudoRequired)));
         let revoked = revoke.value().get().map(|r| r.map(|_| ()));
         let others = revoke_others.value().get().map(|r| r.map(|_| ()));
-        if refused(revoked) || refused(others) {
+        if refused(revoked) || refused(others) || refused(change_email.value().get()) {
             navigate("/confirm?next=/account", Default::default());
         }
     });
@@ -49,9 +52,19 @@ pub fn AccountPage() -> impl IntoView {
     });
     let query = use_query_map();
     let changed = move || query.read().get("changed").is_some();
+    let was_reset = move || query.read().get("reset").is_some();
     view! {
         <Title text="Your account · Oxide & Oak"/>
         <h1>"Your account"</h1>
+        <Show when=was_reset>
+            <p class="notice" role="status" data-testid="reset-done">
+                "Your new password is set, and every other session of the account was signed out."
+            </p>
+        </Show>
+        <section class="card account-section" id="email">
+            <h2>"Your email address"</h2>
+            <EmailSection change=change_email resend/>
+        </section>
         <section class="card account-section">
             <h2>"Where you are signed in"</h2>
             <SessionList sessions revoke revoke_others/>
@@ -77,6 +90,81 @@ pub fn AccountPage() -> impl IntoView {
             <p class="hint">"Sign-ins, sign-outs, password and passkey changes of the last 90 days, newest first."</p>
             <SecurityLog log/>
         </section>
+    }
+}
+
+/// The account's address: confirmed or waiting for its link (with "send it again"), and
+/// the form to change it (a sensitive action: sudo mode).
+#[component]
+fn EmailSection(
+    change: ServerAction<ChangeEmail>,
+    resend: ServerAction<ResendVerification>,
+) -> impl IntoView {
+    let address = Resource::new(
+        move || (change.version().get(), resend.version().get()),
+        |_| email_status(),
+    );
+    let query = use_query_map();
+    let change_error = form_message(change.value());
+    let resend_error = form_message(resend.value());
+    let pending_notice = move || {
+        matches!(change.value().get(), Some(Ok(())))
+            || query.read().get("email").as_deref() == Some("pending")
+    };
+    let resent = move || {
+        matches!(resend.value().get(), Some(Ok(()))) || query.read().get("resent").is_some()
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match address.await {
+                    Ok(AccountEmail { verified, pending }) => view! {
+                        {match verified {
+                            Some(a) => view! {
+                                <p data-testid="email-verified">
+                                    <strong>{a}</strong> " " <span class="tag">"Confirmed"</span>
+                                </p>
+                            }
+                            .into_any(),
+                            None => view! {
+                                <p class="muted" data-testid="email-none">"No confirmed address yet: a forgotten password cannot be recovered."</p>
+                            }
+                            .into_any(),
+                        }}
+                        {pending.map(|p| view! {
+                            <p data-testid="email-pending">
+                                <strong>{p}</strong> " " <span class="tag tag--muted">"Waiting for its link"</span>
+                            </p>
+                            <ActionForm action=resend>
+                                <button type="submit" class="button--ghost">"Send the link again"</button>
+                            </ActionForm>
+                        })}
+                    }
+                    .into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Show when=pending_notice>
+            <p class="notice" role="status">"Check that mailbox: the address changes once its link is opened (within 24 hours)."</p>
+        </Show>
+        <Show when=resent>
+            <p class="notice" role="status">"The link is on its way again."</p>
+        </Show>
+        <Show when=move || resend_error().is_some()>
+            <p class="form-error" role="alert">{resend_error}</p>
+        </Show>
+        <Show when=move || change_error().is_some()>
+            <p class="form-error" role="alert">{change_error}</p>
+        </Show>
+        <ActionForm action=change attr:class="form">
+            <label>
+                "New address"
+                <input type="email" name="email" autocomplete="email" required maxlength="254"/>
+            </label>
+            <p class="hint">"We mail a link to the new address and tell the old one."</p>
+            <button type="submit" disabled=move || change.pending().get()>"Change the address"</button>
+        </ActionForm>
     }
 }
 

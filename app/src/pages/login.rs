@@ -83,6 +83,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <super::passkeys::PasskeySignIn next=Signal::derive(next) starting=passkey_starting/>
+            <p><a href="/forgot">"Forgot your password?"</a></p>
             <p>"New here? " <a href=register_href>"Create an account"</a></p>
             <p class="hint">"Demo accounts: alice / wonderland-2026 and bob / builder-bob-2026"</p>
         </section>

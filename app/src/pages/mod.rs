@@ -7,6 +7,7 @@ mod login;
 mod orders;
 mod passkeys;
 mod product;
+mod recovery;
 mod register;
 
 pub use account::AccountPage;
@@ -17,6 +18,7 @@ pub use confirm::ConfirmPage;
 pub use login::LoginPage;
 pub use orders::{OrderPage, OrdersPage};
 pub use product::ProductPage;
+pub use recovery::{ForgotPage, ResetPage, VerifiedPage};
 pub use register::RegisterPage;
 
 use leptos::prelude::*;

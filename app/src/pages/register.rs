@@ -13,6 +13,7 @@ pub fn RegisterPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let username = query.read_untracked().get("username").unwrap_or_default();
+    let email = query.read_untracked().get("email").unwrap_or_default();
     let error = form_message(auth.register.value());
     let password = NodeRef::<Input>::new();
     let confirm = NodeRef::<Input>::new();
@@ -40,6 +41,19 @@ pub fn RegisterPage() -> impl IntoView {
                     />
                 </label>
                 <p class="hint" id="username-hint">"3–32 letters, digits, '_', '.' or '-'."</p>
+                <label>
+                    "Email"
+                    <input
+                        type="email"
+                        name="email"
+                        autocomplete="email"
+                        required
+                        maxlength="254"
+                        aria-describedby="email-hint"
+                        value=email
+                    />
+                </label>
+                <p class="hint" id="email-hint">"We send a link to confirm it. It is how you get back in if you forget your password."</p>
                 <label>
                     "Password"
                     <input

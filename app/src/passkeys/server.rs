@@ -607,7 +607,13 @@ async fn log_refused_counter(state: &AppState, user_id: i64, now: i64) {
 pub async fn sign_in(state: &AppState, user_id: i64) -> Result<(), AppError> {
     let session = crate::session::session()?;
     let sid = session.login_by(user_id, false, SignInBy::Passkey).await?;
-    crate::auth::server::merge_after_sign_in(state, sid, user_id).await
+    crate::auth::server::merge_after_sign_in(
+        state,
+        sid,
+        user_id,
+        crate::auth::devices::Notice::Mail,
+    )
+    .await
 }
 
 /// Runs a change of shared state to its end even if the request is dropped (the client

@@ -29,6 +29,10 @@ static SERVER_RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 /// their own: an error's line names what failed).
 static ERRORS: LazyLock<Arc<std::sync::Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
 
+/// Every line at INFO and above that the servers of this test binary have logged (the
+/// mail tests look through it for tokens and addresses, which must never be there).
+static LOG: LazyLock<Arc<std::sync::Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
+
 /// `RUST_LOG=debug cargo test ...` shows the servers' log; the ERROR lines are also kept
 /// in [`ERRORS`].
 fn init_logging() {
@@ -58,10 +62,30 @@ fn init_logging() {
                 .with_default(tracing::Level::ERROR)
                 .with_target("server::request_id", tracing::Level::INFO),
         );
+    struct Everything;
+    impl std::io::Write for Everything {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            LOG.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let everything = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(|| Everything)
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
     let _ = tracing_subscriber::registry()
         .with(shown)
         .with(kept)
+        .with(everything)
         .try_init();
+}
+
+/// Everything logged at INFO and above so far, by every server of this test binary.
+pub fn whole_log() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap()).into_owned()
 }
 
 /// How much of [`ERRORS`] has been written so far.
@@ -91,6 +115,7 @@ pub struct TestApp {
     /// The database this server runs on (a second server may be started on it).
     pub database_url: String,
     raw: reqwest::Client,
+    mail_worker: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
@@ -118,11 +143,16 @@ impl TestApp {
         // Tests run side by side, each with its own pool on one PostgreSQL server.
         config.postgres.max_connections = 8;
         config.sessions.secure = false;
+        // Mail: `.eml` files in the test's directory unless the test names an SMTP server;
+        // the worker looks often (a real one waits 2 s between looks).
+        config.mail.dir = dir.path().join("mail");
+        config.mail.poll = std::time::Duration::from_millis(50);
+        config.mail.timeout = std::time::Duration::from_secs(5);
         tweak(&mut config);
         let database_url = config.database_url.clone();
         let clock = FakeClock::new(T0);
         let server_clock = clock.clone();
-        let (state, addr) = SERVER_RUNTIME
+        let (state, addr, mail_worker) = SERVER_RUNTIME
             .spawn(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
@@ -143,7 +173,8 @@ impl TestApp {
                     limits,
                     std::future::pending(),
                 ));
-                (state, addr)
+                let mail_worker = server::spawn_mail_worker(&state, &config).expect("mail worker");
+                (state, addr, mail_worker)
             })
             .await
             .expect("test server start");
@@ -158,6 +189,7 @@ impl TestApp {
             clock,
             database_url,
             raw,
+            mail_worker,
             _dir: dir,
         }
     }
@@ -321,6 +353,7 @@ impl Drop for TestApp {
     /// Gives the database connections back (a test binary starts dozens of servers, and a
     /// PostgreSQL server allows a few hundred connections in all).
     fn drop(&mut self) {
+        self.mail_worker.abort();
         self.state.sessions.close();
         let db = self.state.db.clone();
         SERVER_RUNTIME.spawn(async move { db.close().await });
@@ -429,6 +462,19 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// The session cookie a response set or cleared (`sid=…` or `__Host-sid=…`; a sign-in
+/// also sets the device cookie).
+pub fn session_cookie(headers: &HeaderMap) -> String {
+    set_cookies(headers)
+        .into_iter()
+        .find(|c| {
+            c.split('=')
+                .next()
+                .is_some_and(|name| name.ends_with("sid"))
+        })
+        .expect("a session cookie")
+}
+
 /// The session token a response set (`sid=<token>`), if any.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
     set_cookies(headers).iter().find_map(|c| {
@@ -502,3 +548,186 @@ pub const ADDRESS: [(&str, &str); 6] = [
     ("postal_code", "OX1 1DP"),
     ("country", "GB"),
 ];
+
+/// A real SMTP server for one test: `scripts/mail-sink` (aiosmtpd) writing a Maildir in a
+/// directory of its own. Killed when dropped.
+pub struct MailSink {
+    child: std::process::Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// One mail as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The envelope's recipient.
+    pub to: String,
+    pub subject: String,
+    /// The text, transfer encoding undone.
+    pub body: String,
+}
+
+impl Mail {
+    /// The first link in the text that starts with `prefix` (e.g. `http://host/reset/`).
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        let at = self.body.find(prefix)?;
+        let rest = &self.body[at..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        Some(rest[..end].to_string())
+    }
+
+    /// The token of the first link of this path (`/reset/` or `/verify/`).
+    pub fn token(&self, path: &str) -> Option<String> {
+        let at = self.body.find(path)?;
+        let rest = &self.body[at + path.len()..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        Some(rest[..end].to_string())
+    }
+}
+
+impl MailSink {
+    /// Starts on a free port.
+    pub fn start() -> MailSink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        MailSink::start_on(port)
+    }
+
+    /// Starts on `port` (a test that began with no server there).
+    pub fn start_on(port: u16) -> MailSink {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("maildir");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/mail-sink");
+        let mut child = std::process::Command::new(script)
+            .args(["--port", &port.to_string(), "--maildir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("scripts/mail-sink starts (python3 with aiosmtpd: scripts/bootstrap)");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("mail sink output");
+        assert!(
+            line.starts_with("listening"),
+            "mail sink did not start: {line:?}"
+        );
+        MailSink { child, port, dir }
+    }
+
+    /// The shop's `MAIL_URL` for this server.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every mail received so far, oldest first.
+    pub fn mails(&self) -> Vec<Mail> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path().join("new"))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|raw| parse_mail(&raw))
+            .collect()
+    }
+
+    /// The mails to `to` received so far.
+    pub fn mails_to(&self, to: &str) -> Vec<Mail> {
+        self.mails().into_iter().filter(|m| m.to == to).collect()
+    }
+
+    /// The mails to `to` with this subject received so far.
+    pub fn mails_about(&self, to: &str, subject: &str) -> Vec<Mail> {
+        self.mails_to(to)
+            .into_iter()
+            .filter(|m| m.subject == subject)
+            .collect()
+    }
+
+    /// Waits (10 s at most) until `to` has received `n` mails, and returns them.
+    pub async fn wait_for(&self, to: &str, n: usize) -> Vec<Mail> {
+        self.wait_until(to, n, |_| true).await
+    }
+
+    /// Waits (10 s at most) until `to` has received `n` mails with this subject, and
+    /// returns them.
+    pub async fn wait_about(&self, to: &str, subject: &str, n: usize) -> Vec<Mail> {
+        self.wait_until(to, n, |m| m.subject == subject).await
+    }
+
+    async fn wait_until(&self, to: &str, n: usize, wanted: impl Fn(&Mail) -> bool) -> Vec<Mail> {
+        let got = || -> Vec<Mail> {
+            self.mails_to(to)
+                .into_iter()
+                .filter(|m| wanted(m))
+                .collect()
+        };
+        for _ in 0..200 {
+            let mails = got();
+            if mails.len() >= n {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{to} received {} such mails, not {n}: {:?}",
+            got().len(),
+            self.mails()
+        );
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headers and text of a stored mail (`X-RcptTo` is the Maildir writer's record of the
+/// envelope recipient). Undoes quoted-printable, the one transfer encoding ASCII text
+/// may get.
+fn parse_mail(raw: &str) -> Mail {
+    let raw = raw.replace("\r\n", "\n");
+    let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let body = if header("Content-Transfer-Encoding").eq_ignore_ascii_case("quoted-printable") {
+        let joined = body.replace("=\n", "");
+        let mut out = Vec::new();
+        let bytes = joined.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 3 <= bytes.len() {
+                if let Ok(b) = u8::from_str_radix(&joined[i + 1..(i + 3).min(joined.len())], 16) {
+                    out.push(b);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    } else {
+        body.to_string()
+    };
+    Mail {
+        to: header("X-RcptTo"),
+        subject: header("Subject"),
+        body,
+    }
+}

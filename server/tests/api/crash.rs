@@ -33,6 +33,7 @@ fn start(dir: &Path, url: &str, port: u16, several: bool) -> Child {
         .env("LEPTOS_SITE_ROOT", dir)
         .env("DATABASE_URL", url)
         .env("COOKIE_SECURE", "false")
+        .env("MAIL_DIR", dir.join("mail"))
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -151,6 +152,7 @@ async fn sigkill_under_load(processes: usize) {
             "/api/register",
             &[
                 ("username", &name),
+                ("email", &format!("{}@example.com", name)),
                 ("password", pw),
                 ("password_confirm", pw),
             ],

@@ -77,6 +77,7 @@ async fn oversized_bodies_and_fields_are_refused() {
             "/api/register",
             &[
                 ("username", &long),
+                ("email", "long@example.com"),
                 ("password", &long),
                 ("password_confirm", &long),
             ],
@@ -159,6 +160,7 @@ async fn sql_in_every_text_field_is_just_text() {
                 "/api/register",
                 vec![
                     ("username", attack),
+                    ("email", "attacker@example.com"),
                     ("password", "long enough password"),
                     ("password_confirm", "long enough password"),
                 ],

@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod hostile;
 mod import;
+mod mail;
 mod operations;
 mod orders;
 mod passkeys;

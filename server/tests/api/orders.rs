@@ -507,6 +507,7 @@ async fn the_last_items_go_to_exactly_as_many_buyers_as_there_are() {
                 "/api/register",
                 &[
                     ("username", name.as_str()),
+                    ("email", &format!("{}@example.com", name)),
                     ("password", "a-long-enough-password"),
                     ("password_confirm", "a-long-enough-password"),
                 ],

@@ -234,6 +234,7 @@ async fn registrations_are_limited_per_network() {
                 "/api/register",
                 &[
                     ("username", name.as_str()),
+                    ("email", &format!("{}@example.com", name)),
                     ("password", "a-long-enough-password"),
                     ("password_confirm", "a-long-enough-password"),
                 ],

@@ -33,8 +33,14 @@ async fn the_cookie_is_httponly_lax_root_and_session_scoped_unless_remembered() 
     let res = app.login(&app.raw(), ALICE.0, ALICE.1).await;
     assert_eq!(res.status(), 200);
     let cookies = set_cookies(res.headers());
-    assert_eq!(cookies.len(), 1, "{cookies:?}");
-    let c = &cookies[0];
+    // The session's, and the device cookie new-sign-in notices know the browser by.
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let c = &session_cookie(res.headers());
+    let device = cookies.iter().find(|c| c.starts_with("device=")).unwrap();
+    assert!(
+        device.contains("HttpOnly") && device.contains("SameSite=Lax"),
+        "{device}"
+    );
     let token = session_token(res.headers()).unwrap();
     assert_eq!(token.len(), 43);
     assert!(SessionToken::parse(&token).is_some());
@@ -59,7 +65,7 @@ async fn the_cookie_is_httponly_lax_root_and_session_scoped_unless_remembered() 
             ],
         )
         .await;
-    let c = &set_cookies(res.headers())[0];
+    let c = &session_cookie(res.headers());
     assert!(c.contains("Max-Age=2592000"), "{c}");
 
     // Clearing carries the same attributes.
@@ -78,8 +84,14 @@ async fn the_cookie_is_httponly_lax_root_and_session_scoped_unless_remembered() 
 async fn over_https_the_cookie_is_secure_and_host_prefixed() {
     let app = TestApp::spawn_with(|c| c.sessions.secure = true).await;
     let res = app.login(&app.raw(), ALICE.0, ALICE.1).await;
-    let c = &set_cookies(res.headers())[0];
+    let cookies = set_cookies(res.headers());
+    let c = cookies.iter().find(|c| c.contains("-sid=")).unwrap();
     assert!(c.starts_with("__Host-sid="), "{c}");
+    let device = cookies.iter().find(|c| c.contains("-device=")).unwrap();
+    assert!(
+        device.starts_with("__Host-device=") && device.contains("Secure"),
+        "{device}"
+    );
     assert!(
         c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain"),
         "{c}"
@@ -168,7 +180,7 @@ async fn logout_kills_the_token_server_side() {
     assert_eq!(app.whoami(&client).await.as_deref(), Some("alice"));
     let res = app.post(&client, "/api/logout", &[]).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["clear-site-data"], "\"cookies\"");
+    assert_eq!(res.headers()["clear-site-data"], "\"storage\"");
     assert_eq!(res.headers()["location"], "/");
     assert_eq!(app.session_count().await, 0);
     assert_eq!(app.whoami(&client).await, None);
@@ -572,6 +584,7 @@ async fn registration_validates_and_signs_in() {
         (
             &[
                 ("username", "al"),
+                ("email", "al@example.com"),
                 ("password", "a-long-enough-password"),
                 ("password_confirm", "a-long-enough-password"),
             ],
@@ -580,6 +593,7 @@ async fn registration_validates_and_signs_in() {
         (
             &[
                 ("username", "carol"),
+                ("email", "carol@example.com"),
                 ("password", "too-short"),
                 ("password_confirm", "too-short"),
             ],
@@ -588,6 +602,7 @@ async fn registration_validates_and_signs_in() {
         (
             &[
                 ("username", "carol"),
+                ("email", "carol@example.com"),
                 ("password", "a-long-enough-password"),
                 ("password_confirm", "a-different-password"),
             ],
@@ -596,6 +611,7 @@ async fn registration_validates_and_signs_in() {
         (
             &[
                 ("username", "ALICE"),
+                ("email", "alice@example.com"),
                 ("password", "a-long-enough-password"),
                 ("password_confirm", "a-long-enough-password"),
             ],
@@ -604,6 +620,7 @@ async fn registration_validates_and_signs_in() {
         (
             &[
                 ("username", "carol'); DROP TABLE users;--"),
+                ("email", "carol@example.com"),
                 ("password", "a-long-enough-password"),
                 ("password_confirm", "a-long-enough-password"),
             ],
@@ -627,6 +644,7 @@ async fn registration_validates_and_signs_in() {
             "/api/register",
             &[
                 ("username", "carol"),
+                ("email", "carol@example.com"),
                 ("password", &long),
                 ("password_confirm", &long),
             ],
@@ -640,6 +658,7 @@ async fn registration_validates_and_signs_in() {
             "/api/register",
             &[
                 ("username", "carol"),
+                ("email", "carol@example.com"),
                 ("password", "a-long-enough-password"),
                 ("password_confirm", "a-long-enough-password"),
             ],
