@@ -68,6 +68,8 @@ export default defineConfig({
           RUST_LOG: process.env.RUST_LOG ?? 'warn',
           // Sudo mode's window, short enough for a test to see a proof go stale.
           SUDO_SECS: process.env.SUDO_SECS ?? '15',
+          // The test command's SMTP server (scripts/mail-sink); unset, mail goes to files.
+          MAIL_URL: process.env.MAIL_URL ?? '',
         },
       }
     : undefined,
