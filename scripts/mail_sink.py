@@ -3,8 +3,8 @@
 
     python3 scripts/mail_sink.py --port 2525 --maildir /tmp/mail
 
-Prints "listening on 127.0.0.1:PORT" once it accepts connections, then serves until it
-is killed. Two kinds of recipient answer as real servers do when things go wrong, so
+Prints "listening on 127.0.0.1:PORT" once it accepts connections (`--port 0`: a free
+port, the one printed), then serves until it is killed. Two kinds of recipient answer as real servers do when things go wrong, so
 the shop's retries can be tested against real SMTP replies:
 
 - a local part ending in "+451" is deferred ("451 4.3.0") at its first RCPT, then taken;
@@ -20,8 +20,8 @@ import os
 import signal
 import sys
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP
 
 
 class Sink(Mailbox):
@@ -50,17 +50,22 @@ def main():
     # A Maildir's three folders (an existing empty directory is not made one by itself).
     for sub in ("tmp", "new", "cur"):
         os.makedirs(os.path.join(args.maildir, sub), exist_ok=True)
-    controller = Controller(Sink(args.maildir), hostname=args.host, port=args.port)
-    controller.start()
-    print(f"listening on {args.host}:{args.port}", flush=True)
-    stop = asyncio.Event()
+    handler = Sink(args.maildir)
     loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(handler), host=args.host, port=args.port)
+    )
+    port = server.sockets[0].getsockname()[1]
+    print(f"listening on {args.host}:{port}", flush=True)
+    stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         loop.run_until_complete(stop.wait())
     finally:
-        controller.stop()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
     return 0
 
 

@@ -744,3 +744,131 @@ async fn several_processes_share_the_outbox_and_send_each_mail_once() {
     assert_eq!(a + b, 40);
     assert!(a > 0 && b > 0, "both workers sent from the one outbox");
 }
+
+/// A reset whose client hangs up is all or nothing: the password changed, every other
+/// session ended and the link spent, with this browser's session signed in; or none of
+/// it. Hang-ups are timed around the end of a reset (measured first), and the test
+/// counts those that landed without their answer being read: it fails if none did.
+#[tokio::test]
+async fn a_reset_whose_client_hangs_up_is_all_or_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let (app, sink) = shop_with_sink().await;
+    let hash = || async {
+        db::on!(app.state.db.reader(), p => sqlx::query_scalar::<_, String>(
+            "SELECT password_hash FROM users WHERE username = 'alice'"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap()
+    };
+    let mut password = ALICE.1.to_string();
+    let mut links = 0;
+    // A laptop signed in, and a reset link opened in another browser: its session cookie.
+    let mut prepare = |password: String| {
+        let (app, sink) = (&app, &sink);
+        links += 1;
+        let n = links;
+        async move {
+            // A new hour: the account's three reset mails an hour start again.
+            app.clock.advance(61 * 60);
+            let laptop = app.browser();
+            assert_eq!(app.login(&laptop, ALICE.0, &password).await.status(), 200);
+            assert_eq!(forgot(app, &app.raw(), ALICE.0).await.status(), 200);
+            let token = reset_mail(sink, ALICE_EMAIL, n).await;
+            let res = app
+                .raw()
+                .get(app.url(&format!("/reset/{token}")))
+                .send()
+                .await
+                .unwrap();
+            let sid = session_token(res.headers()).expect("a guest session holds the link");
+            (laptop, sid)
+        }
+    };
+    let probe = {
+        let (_, sid) = prepare(password.clone()).await;
+        let started = std::time::Instant::now();
+        let form = [
+            ("password", "probe-password-long"),
+            ("password_confirm", "probe-password-long"),
+        ];
+        let res = app
+            .post_form_with_cookie("/api/reset_password", cookie_header(&sid), &form)
+            .await;
+        assert_eq!(res.status(), 200);
+        password = "probe-password-long".into();
+        started.elapsed()
+    };
+    let (mut landed_unanswered, mut before, mut tries) = (0, 0, 0);
+    let mut delay = probe.saturating_sub(probe / 5);
+    let mut step = probe / 10;
+    while landed_unanswered < 3 && tries < 60 {
+        tries += 1;
+        let (laptop, sid) = prepare(password.clone()).await;
+        let old = hash().await;
+        let new = format!("hung-up-password-{tries}");
+        let body = format!("password={new}&password_confirm={new}");
+        let request = format!(
+            "POST /api/reset_password HTTP/1.1\r\nHost: {}\r\nCookie: sid={sid}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            app.addr,
+            body.len()
+        );
+        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        socket.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(delay).await;
+        let answered = hang_up(socket);
+        // Long enough for a reset still under way to finish.
+        tokio::time::sleep((probe * 3).max(std::time::Duration::from_millis(200))).await;
+        let sessions = count(&app, "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'alice'").await;
+        let resets = count(
+            &app,
+            "SELECT COUNT(*) FROM account_tokens WHERE purpose = 'reset'",
+        )
+        .await;
+        if hash().await == old {
+            // Nothing happened: the laptop is still in, the link still held.
+            assert_eq!(
+                app.whoami(&laptop).await.as_deref(),
+                Some("alice"),
+                "try {tries}"
+            );
+            assert_eq!(
+                resets, 1,
+                "try {tries}: the link is spent, the password unchanged"
+            );
+            before += 1;
+            delay += step;
+        } else {
+            // All of it: the laptop is out, the link spent, and the browser that reset is
+            // the account's one session.
+            password = new;
+            assert_eq!(
+                app.whoami(&laptop).await,
+                None,
+                "try {tries}: the laptop is still in"
+            );
+            assert_eq!(resets, 0, "try {tries}: the link outlived the reset");
+            assert_eq!(
+                sessions, 1,
+                "try {tries}: the resetting browser is not signed in"
+            );
+            if answered {
+                delay = delay.saturating_sub(step);
+            } else {
+                landed_unanswered += 1;
+            }
+        }
+        step = (step * 9 / 10).max(std::time::Duration::from_micros(50));
+    }
+    println!(
+        "{tries} hung-up resets (one takes {probe:?}): {landed_unanswered} landed without \
+         their answer being read, {before} ended before the change"
+    );
+    assert!(
+        landed_unanswered > 0,
+        "no reset landed after its client hung up before the answer: the hang-up this test \
+         is about never happened"
+    );
+}
