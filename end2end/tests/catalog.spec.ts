@@ -111,7 +111,7 @@ test.describe('catalog', () => {
     const username = `board${Date.now() % 1_000_000}`;
     const password = 'board-buyer-password-2026';
     const registered = await other.post('/api/register', {
-      form: { username, password, password_confirm: password },
+      form: { username, email: `${username}@example.com`, password, password_confirm: password },
       maxRedirects: 0,
     });
     expect(registered.status()).toBeLessThan(400);

@@ -12,7 +12,7 @@ const badge = (page: Page) => page.getByTestId('cart-count');
 async function newAccount(request: APIRequestContext, prefix: string): Promise<string> {
   const username = `${prefix}${Date.now() % 1_000_000}`;
   const res = await request.post('/api/register', {
-    form: { username, password: PASSWORD, password_confirm: PASSWORD },
+    form: { username, email: `${username}@example.com`, password: PASSWORD, password_confirm: PASSWORD },
     maxRedirects: 0,
   });
   expect(res.status()).toBeLessThan(400);

@@ -184,7 +184,7 @@ impl Outbox {
         self.wake.notified().await;
     }
 
-    /// Claims up to `limit` due mails at `now` for `lease` seconds, counting a try of
+    /// Claims up to `limit` due mails (oldest due first) at `now` for `lease` seconds, counting a try of
     /// each. One statement; on PostgreSQL the rows another process is claiming at the
     /// same moment are skipped, not waited for, and a row claimed by a live worker is not
     /// due again until its lease is over (a worker that died mid-send leaves it to the

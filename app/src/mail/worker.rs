@@ -8,8 +8,12 @@ use super::outbox::{Outbox, Outcome, Queued};
 use super::render::render;
 use super::transport::{MailSettings, SendError, Transport};
 
-/// Mails claimed per look.
-const BATCH: i64 = 20;
+/// Mails claimed at once: one, so that a claim lasts only as long as one send may take
+/// (a mail claimed by a process that died waits that long, not a batch's time, before
+/// another process sends it).
+const BATCH: i64 = 1;
+/// A claim's margin beyond the send's own limit (recording the outcome, a slow database).
+const LEASE_MARGIN_SECS: i64 = 5;
 
 /// What the worker needs besides the outbox.
 pub struct Worker {
@@ -51,7 +55,7 @@ impl Worker {
     pub async fn round(&self) -> sqlx::Result<usize> {
         let now = self.clock.now();
         // A claim lasts while its mails may take to send, and then some.
-        let lease = (self.settings.timeout.as_secs() as i64 + 30) * BATCH;
+        let lease = (self.settings.timeout.as_secs() as i64) * BATCH + LEASE_MARGIN_SECS;
         let batch = self.outbox.claim(now, BATCH, lease).await?;
         for row in &batch {
             let (outcome, error) = self.send(row).await;

@@ -121,7 +121,7 @@ fn EmailSection(
                     Ok(AccountEmail { verified, pending }) => view! {
                         {match verified {
                             Some(a) => view! {
-                                <p data-testid="email-verified">
+                                <p class="account-email" data-testid="email-verified">
                                     <strong>{a}</strong> " " <span class="tag">"Confirmed"</span>
                                 </p>
                             }
@@ -132,7 +132,7 @@ fn EmailSection(
                             .into_any(),
                         }}
                         {pending.map(|p| view! {
-                            <p data-testid="email-pending">
+                            <p class="account-email" data-testid="email-pending">
                                 <strong>{p}</strong> " " <span class="tag tag--muted">"Waiting for its link"</span>
                             </p>
                             <ActionForm action=resend>

@@ -21,12 +21,20 @@ fn free_port() -> u16 {
 /// its (empty) site root. Several processes on one SQLite file read every session from
 /// it (the README's rule for that case); on PostgreSQL they keep their caches.
 fn start(dir: &Path, url: &str, port: u16, several: bool) -> Child {
+    command(dir, url, port, several)
+        .spawn()
+        .expect("start the server binary")
+}
+
+/// The command [`start`] runs, for a test to add settings to.
+fn command(dir: &Path, url: &str, port: u16, several: bool) -> Command {
     let cache = if several && url.starts_with("sqlite") {
         "0"
     } else {
         "50000"
     };
-    Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
         .env("SESSION_CACHE_CAPACITY", cache)
         .env("LEPTOS_OUTPUT_NAME", "shop")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -36,9 +44,8 @@ fn start(dir: &Path, url: &str, port: u16, several: bool) -> Child {
         .env("MAIL_DIR", dir.join("mail"))
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the server binary")
+        .stderr(Stdio::inherit());
+    command
 }
 
 async fn wait_until_up(base: &str, child: &mut Child) {
@@ -450,4 +457,84 @@ async fn a_logout_racing_cart_updates_cannot_bring_the_session_back() {
         "logout race: {} updates answered 200, {} answered 409 (the session had ended)",
         answered[1], answered[0]
     );
+}
+
+/// The outbox is in the database, not in the process: a mail whose send was under way
+/// when its process died (SIGKILL) is sent once the claim of the dead process runs out,
+/// by the process started next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mail_being_sent_when_its_process_dies_is_sent_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db::testing::fresh_url(&dir.path().join("mail.db")).await;
+    // A mail server that takes the connection and never says a word.
+    let stalled = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let stalled_url = format!("smtp://127.0.0.1:{}", stalled.local_addr().unwrap().port());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = command(dir.path(), &url, port, false)
+        .env("MAIL_URL", &stalled_url)
+        .env("MAIL_TIMEOUT_SECS", "3")
+        .spawn()
+        .expect("start the server binary");
+    wait_until_up(&base, &mut server).await;
+    let res = post(
+        &jar_client(),
+        &base,
+        "/api/register",
+        &[
+            ("username", "ivy"),
+            ("email", "ivy@example.com"),
+            ("password", "crash-test-password"),
+            ("password_confirm", "crash-test-password"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let db = db::Db::connect(&url, &db::PgSettings::default())
+        .await
+        .unwrap();
+    let claimed = || async {
+        db::on!(db.reader(), p => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'queued' AND attempts = 1 AND claimed_until > 0"
+        )
+        .fetch_one(p)
+        .await)
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while claimed().await == 0 {
+        assert!(Instant::now() < deadline, "the worker never began sending");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Killed mid-send: the stalled server has not answered, the 3 s limit is not over.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    drop(stalled);
+    let sink = MailSink::start();
+    let mut server = command(dir.path(), &url, port, false)
+        .env("MAIL_URL", sink.url())
+        .spawn()
+        .expect("restart the server binary");
+    wait_until_up(&base, &mut server).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.mails_to("ivy@example.com").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the mail of the dead process never came"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.mails_to("ivy@example.com").len(), 1, "sent once");
+    let sent = db::on!(db.reader(), p => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND attempts = 2 AND token = ''"
+    )
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    assert_eq!(sent, 1);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    db.close().await;
 }
