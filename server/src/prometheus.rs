@@ -12,6 +12,8 @@
 //! | `shop_event_streams_open` | | open `/api/events` streams |
 //! | `shop_db_connections` | `pool`, `state`: `in_use`, `idle` | database connections |
 //! | `shop_db_connections_max` | `pool` | each pool's size limit |
+//! | `shop_mail_total` | `result`: `sent`, `retried`, `failed` | tries of this process's mail worker |
+//! | `shop_mail_outbox` | `status`: `queued`, `sent`, `failed` | rows of the outbox (all processes'), at the scrape |
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -95,6 +97,17 @@ async fn scrape(State(state): State<AppState>) -> Response {
             .set((size as usize).saturating_sub(idle) as f64);
         metrics::gauge!("shop_db_connections", "pool" => pool, "state" => "idle").set(idle as f64);
         metrics::gauge!("shop_db_connections_max", "pool" => pool).set(max as f64);
+    }
+    match state.outbox.counts().await {
+        Ok(counts) => {
+            for (status, n) in counts {
+                metrics::gauge!("shop_mail_outbox", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(
+            error = &e as &dyn std::error::Error,
+            "outbox not counted for the metrics"
+        ),
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -258,6 +258,25 @@ impl Outbox {
         })
     }
 
+    /// How many rows the outbox holds of each status (every status, 0 included).
+    pub async fn counts(&self) -> sqlx::Result<Vec<(&'static str, i64)>> {
+        let rows: Vec<(String, i64)> = on!(self.db.reader(), p => {
+            sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(["queued", "sent", "failed"]
+            .into_iter()
+            .map(|status| {
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == status)
+                    .map_or(0, |(_, n)| *n);
+                (status, n)
+            })
+            .collect())
+    }
+
     /// Deletes mails sent or given up before `before` (the collector's retention).
     pub async fn prune(&self, before: i64) -> sqlx::Result<u64> {
         on!(self.db.writer(), p => {

@@ -820,6 +820,12 @@ async fn metrics_count_routes_sessions_and_sign_ins_and_name_no_one() {
     );
     assert!(sample(&after, "shop_event_streams_open", &[]).is_some());
     assert!(sample(&after, "shop_db_connections_max", &[]).is_some());
+    // The sign-in from a new browser queued a notice (mail goes to files here).
+    let outbox = ["queued", "sent"]
+        .iter()
+        .filter_map(|s| sample(&after, "shop_mail_outbox", &[("status", s)]))
+        .sum::<f64>();
+    assert!(outbox >= 1.0, "{after}");
     // No label names a person, a session or an address.
     for secret in [
         name,
