@@ -153,6 +153,48 @@ test.describe('mail', () => {
     await laptop.context().close();
   });
 
+  test('without JavaScript, the forgotten password comes back through plain forms', async ({ browser }) => {
+    test.setTimeout(60_000);
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const name = uniqueName('mailnojs');
+    const address = `${name}@example.com`;
+    await page.goto('/register');
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Email').fill(address);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByTestId('signed-in-user')).toHaveText(name);
+    await page.goto(link(await mail(address, VERIFY), '/verify/'));
+    await expect(page.getByTestId('verified')).toHaveText(/Your address is confirmed/);
+    await page.locator('header.site-header').getByRole('button', { name: 'Sign out' }).click();
+    await expect(page.getByTestId('signed-in-user')).toHaveCount(0);
+
+    await page.goto('/forgot');
+    await page.getByLabel('Email or username').fill(name);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect(page).toHaveURL(/\/forgot\?sent=1$/);
+    await expect(page.getByTestId('forgot-sent')).toBeVisible();
+    await page.goto(link(await mail(address, RESET), '/reset/'));
+    await expect(page).toHaveURL(/\/reset$/);
+    await expect(page.getByTestId('reset-account')).toHaveText(name);
+    // A refused form comes back with the reason (the link is still held).
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat the new password').fill(`${NEW_PASSWORD}-typo`);
+    await page.getByRole('button', { name: 'Set the password' }).click();
+    await expect(page).toHaveURL(/\/reset\?error=password_mismatch$/);
+    await expect(page.getByRole('alert')).toHaveText('The two passwords do not match.');
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set the password' }).click();
+    await expect(page).toHaveURL(/\/account\?reset=1$/);
+    await expect(page.getByTestId('signed-in-user')).toHaveText(name);
+    await expect(page.getByTestId('reset-done')).toBeVisible();
+    await mail(address, CHANGED);
+    await context.close();
+  });
+
   test('a sign-in from a new browser is mailed to the owner', async ({ page, browser }) => {
     const name = uniqueName('mailn');
     const address = await registerVerified(page, name);
