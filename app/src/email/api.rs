@@ -44,7 +44,8 @@ pub async fn resend_verification() -> Result<(), AppError> {
 /// `POST /api/change_email` — field `email`. Sensitive (sudo mode: 403 `sudo_required`
 /// without a recent proof; a plain form goes to `/confirm`). The new address waits for
 /// its link; the old verified one is told. An address in use by another account
-/// answers the same (its owner is told instead). Not an address: 422.
+/// answers the same (its owner is told instead). Not an address: 422. Shares the hourly
+/// three link mails of `resend_verification` (429 past them).
 #[server(prefix = "/api", endpoint = "change_email", output = crate::codec::Json)]
 pub async fn change_email(email: String) -> Result<(), AppError> {
     let (session, user_id) = match crate::session::sensitive().await {
@@ -54,6 +55,12 @@ pub async fn change_email(email: String) -> Result<(), AppError> {
     let state = crate::state::app_state()?;
     let outcome = async {
         let parsed = crate::auth::validate::Email::parse(&email)?;
+        // Each change mails a link: it counts against the hourly three of "send again".
+        state
+            .throttle
+            .link_mail("verify", user_id, state.sessions.now())
+            .await?
+            .map_err(crate::auth::validate::FormError::TooMany)?;
         super::server::change(&state.db, user_id, &parsed, &origin(&session)).await?;
         state.outbox.wake();
         Ok(())

@@ -77,9 +77,9 @@ pub async fn open_reset(
                     return Ok(false);
                 }
                 let key = crate::auth::throttle::network_key(&network);
-                if state.throttle.new_guest(&key, now).await?.is_err() {
+                if let Err(wait) = state.throttle.new_guest(&key, now).await? {
                     return Err(crate::error::AppError::TooManyRequests {
-                        retry_after_secs: 60,
+                        retry_after_secs: wait,
                     });
                 }
                 handle.ensure().await?
@@ -91,6 +91,12 @@ pub async fn open_reset(
     match held {
         Ok(true) => tracing::info!("reset link opened"),
         Ok(false) => tracing::info!("reset link unknown, used or expired"),
+        Err(crate::error::AppError::TooManyRequests { retry_after_secs }) => {
+            tracing::info!(
+                retry_after_secs,
+                "reset link not held: new guest sessions throttled"
+            )
+        }
         Err(e) => e.log_cause(),
     }
     away("/reset")

@@ -534,6 +534,10 @@ async fn changing_the_address_needs_sudo_and_tells_the_old_one() {
     reset_mail(&sink, "robert@example.com", 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(sink.mails_about(BOB_EMAIL, RESET).is_empty());
+    // Each change mails a link: three an hour, counted with "send the link again".
+    assert_eq!(change("rob2@example.com").await.status(), 200);
+    assert_eq!(change("rob3@example.com").await.status(), 200);
+    assert_eq!(change("rob4@example.com").await.status(), 429);
 }
 
 #[tokio::test]
