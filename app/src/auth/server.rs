@@ -37,8 +37,16 @@ pub async fn find_credentials(
     Ok(row.map(|(id, password_hash)| UserCredentials { id, password_hash }))
 }
 
-/// Inserts a user. `None` if the name (ignoring case) is taken: the conflict is on the
-/// NOCASE column (SQLite) or the unique index on `lower(username)` (PostgreSQL).
+/// The statement that creates an account: `$1` name, `$2` password hash, `$3` now. No
+/// row comes back if the name (ignoring case) is taken: the conflict is on the NOCASE
+/// column (SQLite) or the unique index on `lower(username)` (PostgreSQL).
+pub const INSERT_USER: &str =
+    "INSERT INTO users (username, password_hash, created_at, password_changed_at)
+     VALUES ($1, $2, $3, $3)
+     ON CONFLICT DO NOTHING
+     RETURNING id";
+
+/// Inserts a user ([`INSERT_USER`]). `None` if the name is taken.
 pub async fn insert_user(
     db: &Db,
     username: &Username,
@@ -46,16 +54,11 @@ pub async fn insert_user(
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     on!(db.writer(), p => {
-        sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, created_at, password_changed_at)
-             VALUES ($1, $2, $3, $3)
-             ON CONFLICT DO NOTHING
-             RETURNING id",
-        )
-        .bind(username.as_str())
-        .bind(password_hash)
-        .bind(now)
-        .fetch_optional(p)
+        sqlx::query_scalar(INSERT_USER)
+            .bind(username.as_str())
+            .bind(password_hash)
+            .bind(now)
+            .fetch_optional(p)
         .await
     })
 }

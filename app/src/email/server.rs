@@ -155,12 +155,7 @@ pub async fn create_account(
     let token = new_token()?;
     let id: Option<i64> = on!(db.writer(), p => {
         let mut tx = p.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, created_at, password_changed_at)
-             VALUES ($1, $2, $3, $3)
-             ON CONFLICT DO NOTHING
-             RETURNING id",
-        )
+        let id: Option<i64> = sqlx::query_scalar(crate::auth::server::INSERT_USER)
         .bind(username.as_str())
         .bind(password_hash)
         .bind(from.now)
@@ -426,7 +421,7 @@ pub struct HeldReset {
 }
 
 pub async fn held_reset(db: &Db, sid: SessionId, now: i64) -> Result<Option<HeldReset>, AppError> {
-    let row: Option<(i64, String, String)> = on!(db.writer(), p => {
+    let row: Option<(i64, String, String)> = on!(db.reader(), p => {
         sqlx::query_as(
             "SELECT t.user_id, u.username, u.password_hash
                FROM account_tokens t JOIN users u ON u.id = t.user_id

@@ -350,7 +350,6 @@ async fn a_session_older_than_the_last_password_change_is_refused() {
 
 #[tokio::test]
 async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_once() {
-    use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn().await;
     let (_laptop, laptop_token) = device(&app, ALICE, FIREFOX).await;
     let alice_id: i64 = db::on!(app.state.db.writer(), p => sqlx::query_scalar(
@@ -387,15 +386,10 @@ async fn a_revocation_whose_client_hangs_up_still_ends_the_other_sessions_at_onc
         );
         // The laptop asks to end every other session and hangs up after sending, a
         // little later each time, so some hang-ups land in the middle of the write.
-        let request = format!(
-            "POST /api/revoke_other_sessions HTTP/1.1\r\nHost: {}\r\nCookie: sid={laptop_token}\r\n\
-             Content-Length: 0\r\n\r\n",
-            app.addr
-        );
-        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_micros(attempt * 40)).await;
-        let answered = hang_up(stream);
+        let delay = std::time::Duration::from_micros(attempt * 40);
+        let cookie = format!("sid={laptop_token}");
+        let answered =
+            post_and_hang_up(&app, "/api/revoke_other_sessions", &cookie, "", delay).await;
         // Whenever the revocation reached the database, the phone is refused at once.
         let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
         while alice_sessions().await > 1 && std::time::Instant::now() < deadline {

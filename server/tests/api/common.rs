@@ -539,6 +539,30 @@ pub fn hang_up(socket: tokio::net::TcpStream) -> bool {
     matches!(socket.peek(&mut byte), Ok(n) if n > 0)
 }
 
+/// POSTs the form `body` to `path` with this `Cookie` header over a connection of its
+/// own, waits `delay`, and hangs up; says whether the answer had begun (see [`hang_up`]).
+/// Hang-up tests call it a little later each time, so some hang-ups land mid-request.
+pub async fn post_and_hang_up(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    body: &str,
+    delay: std::time::Duration,
+) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        app.addr,
+        body.len()
+    );
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(delay).await;
+    hang_up(socket)
+}
+
 /// A billing address that `/api/place_order` accepts.
 pub const ADDRESS: [(&str, &str); 6] = [
     ("name", "Alice Liddell"),

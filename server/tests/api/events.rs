@@ -524,7 +524,6 @@ async fn the_collector_forgets_the_log_after_90_days() {
 
 #[tokio::test]
 async fn a_cart_change_whose_client_hangs_up_still_reaches_the_other_tabs() {
-    use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn().await;
     let mug = product_id(&app, "stoneware-mug").await;
     let res = app.login(&app.raw(), "alice", ALICE.1).await;
@@ -562,17 +561,9 @@ async fn a_cart_change_whose_client_hangs_up_still_reaches_the_other_tabs() {
         // Quantity 2, 1, 2, ...: every change that lands changes the count.
         let wanted = if before == 1 { 2 } else { 1 };
         let body = format!("product_id={mug}&quantity={wanted}");
-        let request = format!(
-            "POST /api/update_cart_item HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-            app.addr,
-            body.len()
-        );
-        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        socket.write_all(request.as_bytes()).await.unwrap();
         // Hangs up after sending, a little later each time.
-        tokio::time::sleep(Duration::from_micros(attempt * 40)).await;
-        let answered = hang_up(socket);
+        let delay = Duration::from_micros(attempt * 40);
+        let answered = post_and_hang_up(&app, "/api/update_cart_item", &cookie, &body, delay).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         let now = count().await;
         if now != before {

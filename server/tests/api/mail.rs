@@ -77,6 +77,15 @@ async fn open_reset(app: &TestApp, client: &reqwest::Client, token: &str) {
     assert_eq!(res.headers()["cache-control"], "no-store");
 }
 
+/// Opens a verification link from a client without a session (a phone's mail app).
+async fn open_verify(app: &TestApp, token: &str) -> reqwest::Response {
+    app.raw()
+        .get(app.url(&format!("/verify/{token}")))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Whose password the link held by `client` resets (`None`: no live link).
 async fn held_reset(app: &TestApp, client: &reqwest::Client) -> Option<String> {
     let v = app
@@ -356,12 +365,7 @@ async fn registration_mails_a_verification_link_that_works_once() {
     let token = mails[0].token("/verify/").unwrap();
     assert_eq!(token.len(), 43, "32 bytes of base64url");
     // Opened anywhere (a phone without a session): the address is the account's.
-    let res = app
-        .raw()
-        .get(app.url(&format!("/verify/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let res = open_verify(&app, &token).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/verified?result=done");
     assert_eq!(res.headers()["referrer-policy"], "no-referrer");
@@ -372,12 +376,7 @@ async fn registration_mails_a_verification_link_that_works_once() {
         .await;
     assert_eq!(status["verified"], "carol@example.com");
     assert_eq!(status["pending"], serde_json::Value::Null);
-    let res = app
-        .raw()
-        .get(app.url(&format!("/verify/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let res = open_verify(&app, &token).await;
     assert_eq!(
         res.headers()["location"],
         "/verified?result=invalid",
@@ -399,12 +398,7 @@ async fn a_verification_link_expires_and_can_be_sent_again_three_times_an_hour()
         .token("/verify/")
         .unwrap();
     app.clock.advance(24 * 60 * 60);
-    let res = app
-        .raw()
-        .get(app.url(&format!("/verify/{first}")))
-        .send()
-        .await
-        .unwrap();
+    let res = open_verify(&app, &first).await;
     assert_eq!(
         res.headers()["location"],
         "/verified?result=invalid",
@@ -422,12 +416,7 @@ async fn a_verification_link_expires_and_can_be_sent_again_three_times_an_hour()
     let last = sink.mails_to("dave@example.com")[3]
         .token("/verify/")
         .unwrap();
-    let res = app
-        .raw()
-        .get(app.url(&format!("/verify/{last}")))
-        .send()
-        .await
-        .unwrap();
+    let res = open_verify(&app, &last).await;
     assert_eq!(res.headers()["location"], "/verified?result=done");
 }
 
@@ -515,12 +504,7 @@ async fn changing_the_address_needs_sudo_and_tells_the_old_one() {
     let token = sink.wait_for("robert@example.com", 1).await[0]
         .token("/verify/")
         .unwrap();
-    let res = app
-        .raw()
-        .get(app.url(&format!("/verify/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let res = open_verify(&app, &token).await;
     assert_eq!(res.headers()["location"], "/verified?result=done");
     let status = app
         .post(&laptop, "/api/email_status", &[])
@@ -636,11 +620,7 @@ async fn no_token_and_no_address_reaches_the_log() {
     let verify = sink.wait_for("henry.private@example.com", 1).await[0]
         .token("/verify/")
         .unwrap();
-    app.raw()
-        .get(app.url(&format!("/verify/{verify}")))
-        .send()
-        .await
-        .unwrap();
+    open_verify(&app, &verify).await;
     forgot(&app, &app.raw(), "henry.private@example.com").await;
     let reset = reset_mail(&sink, "henry.private@example.com", 1).await;
     let browser = app.browser();
@@ -755,7 +735,6 @@ async fn several_processes_share_the_outbox_and_send_each_mail_once() {
 /// counts those that landed without their answer being read: it fails if none did.
 #[tokio::test]
 async fn a_reset_whose_client_hangs_up_is_all_or_nothing() {
-    use tokio::io::AsyncWriteExt;
     let (app, sink) = shop_with_sink().await;
     let hash = || async {
         db::on!(app.state.db.reader(), p => sqlx::query_scalar::<_, String>(
@@ -812,17 +791,14 @@ async fn a_reset_whose_client_hangs_up_is_all_or_nothing() {
         let old = hash().await;
         let new = format!("hung-up-password-{tries}");
         let body = format!("password={new}&password_confirm={new}");
-        let request = format!(
-            "POST /api/reset_password HTTP/1.1\r\nHost: {}\r\nCookie: sid={sid}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            app.addr,
-            body.len()
-        );
-        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        socket.write_all(request.as_bytes()).await.unwrap();
-        tokio::time::sleep(delay).await;
-        let answered = hang_up(socket);
+        let answered = post_and_hang_up(
+            &app,
+            "/api/reset_password",
+            &format!("sid={sid}"),
+            &body,
+            delay,
+        )
+        .await;
         // Long enough for a reset still under way to finish.
         tokio::time::sleep((probe * 3).max(std::time::Duration::from_millis(200))).await;
         let sessions = count(&app, "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'alice'").await;
@@ -879,8 +855,9 @@ async fn a_reset_whose_client_hangs_up_is_all_or_nothing() {
 
 /// Prints how long "forgot your password?" takes to answer for an account with a
 /// verified address (which gets a mail), one without, and a name no account has: the
-/// answer comes before the search and the mail, so the three should be alike. Figures
-/// only (`--nocapture`), as the other timing figures of the suite: no wall-clock limit.
+/// answer comes before the search and the mail, so the three should be alike. The
+/// times are printed (`--nocapture`), never held to a limit; what is asserted is that
+/// every answer was the same success and only the verified account was mailed.
 #[tokio::test]
 async fn forgot_password_answers_as_quickly_for_every_account() {
     let app = TestApp::spawn().await;
@@ -922,5 +899,12 @@ async fn forgot_password_answers_as_quickly_for_every_account() {
          no account {c:?} (verified / no account = {:.2})",
         a.as_secs_f64() / c.as_secs_f64()
     );
+    // And what the answers did not show: 36 links, every one to Alice's address.
     until_count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'reset'", 36).await;
+    let elsewhere = count(
+        &app,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'reset' AND recipient <> 'alice@example.com'",
+    )
+    .await;
+    assert_eq!(elsewhere, 0);
 }

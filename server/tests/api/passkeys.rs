@@ -521,7 +521,6 @@ async fn a_passkey_is_a_proof_for_sudo_mode_on_every_process() {
 
 #[tokio::test]
 async fn a_removal_whose_client_hangs_up_is_all_or_nothing() {
-    use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn().await;
     let (name, password) = ALICE;
     let auth = soft(&app);
@@ -569,17 +568,14 @@ async fn a_removal_whose_client_hangs_up_is_all_or_nothing() {
         let logged =
             count("SELECT COUNT(*) FROM security_events WHERE kind = 'passkey_removed'").await;
         let body = format!("id={id}");
-        let request = format!(
-            "POST /api/remove_passkey HTTP/1.1\r\nHost: {}\r\nCookie: sid={token}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            app.addr,
-            body.len()
-        );
-        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        socket.write_all(request.as_bytes()).await.unwrap();
-        tokio::time::sleep(delay).await;
-        let answered = hang_up(socket);
+        let answered = post_and_hang_up(
+            &app,
+            "/api/remove_passkey",
+            &format!("sid={token}"),
+            &body,
+            delay,
+        )
+        .await;
         // Long enough for a removal still under way to finish.
         tokio::time::sleep((probe * 3).max(std::time::Duration::from_millis(100))).await;
         let left = count("SELECT COUNT(*) FROM passkeys").await;

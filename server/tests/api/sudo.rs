@@ -226,7 +226,6 @@ async fn proof_of(app: &TestApp, token: &str) -> Option<Option<i64>> {
 
 #[tokio::test]
 async fn a_confirmation_whose_client_hangs_up_is_all_or_nothing() {
-    use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn().await;
     let (name, password) = ALICE;
     let body = format!("password={password}");
@@ -259,17 +258,14 @@ async fn a_confirmation_whose_client_hangs_up_is_all_or_nothing() {
         let token = session_token(res.headers()).unwrap();
         app.clock.advance(WINDOW + 1);
         let stale = proof_of(&app, &token).await.unwrap();
-        let request = format!(
-            "POST /api/confirm_identity HTTP/1.1\r\nHost: {}\r\nCookie: sid={token}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nSec-Fetch-Site: same-origin\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            app.addr,
-            body.len()
-        );
-        let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        socket.write_all(request.as_bytes()).await.unwrap();
-        tokio::time::sleep(delay).await;
-        let answered = hang_up(socket);
+        let answered = post_and_hang_up(
+            &app,
+            "/api/confirm_identity",
+            &format!("sid={token}"),
+            &body,
+            delay,
+        )
+        .await;
         // Long enough for a confirmation still under way to finish.
         tokio::time::sleep((probe * 3).max(std::time::Duration::from_millis(200))).await;
         match proof_of(&app, &token).await {
