@@ -13,6 +13,8 @@ pub mod password;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
+pub mod statements;
+#[cfg(feature = "ssr")]
 pub mod throttle;
 pub mod validate;
 

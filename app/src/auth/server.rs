@@ -4,6 +4,7 @@ use db::{on, Db};
 
 use super::devices::{self, Notice};
 use super::password::{hash_password, needs_rehash, rehash, verify_password};
+use super::statements::INSERT_USER;
 use super::throttle;
 use super::validate::{Email, FormError, Password, Username};
 use crate::error::AppError;
@@ -36,15 +37,6 @@ pub async fn find_credentials(
     })?;
     Ok(row.map(|(id, password_hash)| UserCredentials { id, password_hash }))
 }
-
-/// The statement that creates an account: `$1` name, `$2` password hash, `$3` now. No
-/// row comes back if the name (ignoring case) is taken: the conflict is on the NOCASE
-/// column (SQLite) or the unique index on `lower(username)` (PostgreSQL).
-pub const INSERT_USER: &str =
-    "INSERT INTO users (username, password_hash, created_at, password_changed_at)
-     VALUES ($1, $2, $3, $3)
-     ON CONFLICT DO NOTHING
-     RETURNING id";
 
 /// Inserts a user ([`INSERT_USER`]). `None` if the name is taken.
 pub async fn insert_user(

@@ -155,7 +155,7 @@ pub async fn create_account(
     let token = new_token()?;
     let id: Option<i64> = on!(db.writer(), p => {
         let mut tx = p.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(crate::auth::server::INSERT_USER)
+        let id: Option<i64> = sqlx::query_scalar(crate::auth::statements::INSERT_USER)
         .bind(username.as_str())
         .bind(password_hash)
         .bind(from.now)
