@@ -25,6 +25,9 @@ impl From<sessions::StoreError> for AppError {
                 metrics::counter!("shop_db_unavailable_total").increment(1);
                 AppError::Unavailable(Cause::new("database unavailable", err))
             }
+            sessions::StoreError::Replaced => AppError::Conflict(
+                "Your session changed while this was on its way (a sign-in in another tab, say). Please try again.".into(),
+            ),
             _ => AppError::internal("session store error", err),
         }
     }

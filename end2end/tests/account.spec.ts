@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { expect, test, register, waitForHydration } from './helpers';
 
 test('see your sessions, sign out another device, change the password', async ({ page, browser }) => {
   const name = `acct${Date.now() % 1_000_000}`;

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { register, sessionCookie, waitForHydration } from './helpers';
+import { Page } from '@playwright/test';
+import { expect, test, register, sessionCookie, waitForHydration } from './helpers';
 
 const ALICE = { username: 'alice', password: 'wonderland-2026' };
 

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { Page } from '@playwright/test';
+import { expect, test, register, waitForHydration } from './helpers';
 
 const badge = (page: Page) => page.getByTestId('cart-count');
 

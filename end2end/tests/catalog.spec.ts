@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { expect, test, waitForHydration } from './helpers';
 
 test.describe('catalog', () => {
   test('is rendered on the server: products are in the raw HTML', async ({ request }) => {

@@ -1,5 +1,5 @@
-import { APIRequestContext, expect, Page, test } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { APIRequestContext, Page } from '@playwright/test';
+import { expect, test, waitForHydration } from './helpers';
 
 // The seed story: an anonymous visitor fills a cart, goes to billing, is sent to sign
 // in, comes back to billing with the merged cart, places the order, sees the

@@ -1,4 +1,51 @@
-import { Cookie, expect, Page } from '@playwright/test';
+import { test as base, Cookie, expect, Page } from '@playwright/test';
+
+/**
+ * Playwright's `test`, which also says, when a test fails, where its page was and what
+ * the session cookie went through: the page's URL, its headings, the cookies the context
+ * holds (names only), and the page's recent requests with the cookies each answer set or
+ * removed. A failure in CI leaves no trace file behind; this is what is left to read.
+ * Never a cookie's value: a session token does not belong in a log, even a test's.
+ */
+export const test = base.extend<{ failureReport: void }>({
+  failureReport: [
+    async ({ page, context }, use, testInfo) => {
+      await use();
+      if (testInfo.status === testInfo.expectedStatus) return;
+      const lines: string[] = [];
+      for (const p of context.pages()) {
+        lines.push(`page ${p === page ? '(the test\'s)' : '(another)'}: ${p.url()}`);
+        const headings = await p
+          .locator('h1, h2')
+          .allInnerTexts()
+          .catch(() => [] as string[]);
+        lines.push(`  headings: ${headings.map((h) => JSON.stringify(h)).join(', ') || 'none'}`);
+        for (const r of await p.requests().catch(() => [])) {
+          const response = await r.response().catch(() => null);
+          const set = response ? setCookieNames(await response.headersArray()) : '';
+          const outcome = r.failure()?.errorText ?? `${response?.status() ?? 'no response'}`;
+          lines.push(`  ${r.method()} ${new URL(r.url()).pathname} → ${outcome}${set}`);
+        }
+      }
+      const cookies = await context.cookies().catch(() => [] as Cookie[]);
+      lines.push(`cookies: ${cookies.map((c) => c.name).join(', ') || 'none'}`);
+      console.log(`\n[what the browser saw when "${testInfo.title}" failed]\n${lines.join('\n')}\n`);
+    },
+    { auto: true },
+  ],
+});
+
+/** ` sets: sid, device` or ` removes: sid` for a response's Set-Cookie headers. */
+function setCookieNames(headers: { name: string; value: string }[]): string {
+  const said = headers
+    .filter((h) => h.name.toLowerCase() === 'set-cookie')
+    .flatMap((h) => h.value.split('\n'))
+    .map((c) => {
+      const name = c.split('=')[0].trim();
+      return /max-age=0\b/i.test(c) ? `-${name}` : `+${name}`;
+    });
+  return said.length ? ` cookies: ${said.join(' ')}` : '';
+}
 
 /** The session cookie: `sid` over plain http, `__Host-sid` over https (the production name). */
 export function sessionCookie(cookies: Cookie[]): Cookie | undefined {

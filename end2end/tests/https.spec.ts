@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { sessionCookie, waitForHydration } from './helpers';
+import { expect, test, sessionCookie, waitForHydration } from './helpers';
 
 // The production configuration in a real browser: the https front of `scripts/cluster`
 // (nginx with HTTP/2 in front of the shop processes, `COOKIE_SECURE` on). Over plain

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { Page } from '@playwright/test';
+import { expect, test, register, waitForHydration } from './helpers';
 
 // The lazy routes (cart, billing, orders, an order, account, register) are wasm chunks of
 // their own (`cargo leptos --split`), fetched on first use. Every one of them must show

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { Page } from '@playwright/test';
+import { expect, test, register, waitForHydration } from './helpers';
 
 // Live session events: after hydration every tab listens on GET /api/events and follows
 // what happens to its session elsewhere (another tab, another device) without a reload.

@@ -1,7 +1,7 @@
-import { Browser, expect, Page, test } from '@playwright/test';
+import { Browser, Page } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { register, waitForHydration } from './helpers';
+import { expect, test, register, waitForHydration } from './helpers';
 
 // Mail in a real Chromium against a real SMTP server: `scripts/test` runs aiosmtpd
 // (scripts/mail-sink) for the shop under test and names its Maildir in SHOP_MAILDIR;

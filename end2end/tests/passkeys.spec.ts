@@ -1,5 +1,5 @@
-import { CDPSession, expect, Page, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { CDPSession, Page } from '@playwright/test';
+import { expect, test, register, waitForHydration } from './helpers';
 
 // Passkeys in a real Chromium, with its virtual authenticator (CDP `WebAuthn`): a
 // platform authenticator (internal transport, CTAP2) that keeps discoverable keys,

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { register } from './helpers';
+import { expect, test, register } from './helpers';
 
 // On a phone, signed in, the header is one row (name, search, cart, menu) and every
 // control is on screen once the menu is open; nothing scrolls sideways.

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { expect, test, waitForHydration } from './helpers';
 
 test('search as you type and sort, without a page load', async ({ page }) => {
   await page.goto('/');

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { expect, test, waitForHydration } from './helpers';
 
 test('the Content-Security-Policy lets the app hydrate and blocks nothing of ours', async ({ page }) => {
   const violations: string[] = [];

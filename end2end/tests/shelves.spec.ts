@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { Page } from '@playwright/test';
+import { expect, test, waitForHydration } from './helpers';
 
 // Pages, departments, categories, facets, filters, typos and suggestions, on whatever
 // catalog the shop holds (the test command loads 10,000 products beside the demo's).

@@ -1,5 +1,5 @@
-import { Browser, expect, Page, test } from '@playwright/test';
-import { register, waitForHydration } from './helpers';
+import { Browser, Page } from '@playwright/test';
+import { expect, test, register, waitForHydration } from './helpers';
 
 // Sudo mode in a real browser. The test servers run with SUDO_SECS=15 (scripts/test and
 // playwright.config.ts), so a proof goes stale within a test.

@@ -28,6 +28,10 @@ pub struct SessionConfig {
     pub security_log_retention: Duration,
     /// Sudo mode: how recent a proof of identity a sensitive action needs.
     pub sudo_window: Duration,
+    /// How long after a rotation a request with the token it replaced is taken for one
+    /// sent before the browser got the new token: anonymous, but its answer leaves the
+    /// cookie alone ([`crate::Lookup::Replaced`]). Longer than any request takes.
+    pub replaced_token_grace: Duration,
 }
 
 impl Default for SessionConfig {
@@ -43,6 +47,7 @@ impl Default for SessionConfig {
             trusted_proxies: Default::default(),
             security_log_retention: Duration::from_secs(90 * 24 * 60 * 60),
             sudo_window: Duration::from_secs(15 * 60),
+            replaced_token_grace: Duration::from_secs(60),
         }
     }
 }

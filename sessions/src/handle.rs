@@ -28,6 +28,8 @@ pub(crate) enum CookieChange {
 struct State {
     session: Option<Session>,
     cookie: CookieChange,
+    /// The request came with a token that a rotation replaced moments ago.
+    replaced: bool,
 }
 
 /// The current request's session. Cloning shares the same state.
@@ -43,12 +45,16 @@ impl SessionHandle {
         store: SessionStore,
         meta: ClientMeta,
         session: Option<Session>,
-        cookie: CookieChange,
+        replaced: bool,
     ) -> Self {
         SessionHandle {
             store,
             meta: Arc::new(meta),
-            state: Arc::new(Mutex::new(State { session, cookie })),
+            state: Arc::new(Mutex::new(State {
+                session,
+                cookie: CookieChange::None,
+                replaced,
+            })),
         }
     }
 
@@ -90,9 +96,15 @@ impl SessionHandle {
 
     /// The session id, creating a guest session first if there is none. This is the only
     /// way an anonymous visitor gets a session (for example, at the first add-to-cart).
+    /// [`StoreError::Replaced`] if the request came with a token that a rotation has just
+    /// replaced: the browser holds the newer one, which a guest session's cookie would
+    /// overwrite.
     pub async fn ensure(&self) -> Result<SessionId, StoreError> {
         if let Some(id) = self.id() {
             return Ok(id);
+        }
+        if self.lock().replaced {
+            return Err(StoreError::Replaced);
         }
         let (token, session) = self.store.create(None, false, &self.meta).await?;
         let id = session.id;

@@ -33,8 +33,11 @@ enum Rejected {
 ///
 /// Strict mode: a cookie that is malformed, unknown, expired or revoked is treated as no
 /// session at all. It is never adopted as an id, no row is created for it, and the
-/// response clears it. A request without a cookie gets none back unless a handler
-/// creates a session.
+/// response clears it. Except for the clearing, so is the token a rotation replaced
+/// moments ago ([`Lookup::Replaced`]): the request was sent before the browser got the
+/// new token, which a removal arriving after it would wipe out (the sign-in that gave it
+/// would be undone). A request without a cookie gets none back unless a handler creates
+/// a session.
 pub async fn session_middleware(
     State(store): State<SessionStore>,
     mut req: Request,
@@ -43,6 +46,7 @@ pub async fn session_middleware(
     let name = store.config().cookie_name();
     let presented = presented_values(req.headers(), name);
     let mut rejected = None;
+    let mut replaced = None;
     let session = match presented.as_slice() {
         [] => None,
         [value] => match SessionToken::parse(value) {
@@ -68,6 +72,12 @@ pub async fn session_middleware(
                 },
                 Ok(Lookup::Unknown) => {
                     rejected = Some((Rejected::Unknown, fingerprint(value.as_bytes())));
+                    None
+                }
+                // Sent before this browser got the token's successor: anonymous, and
+                // the cookie (by now the successor) is left alone.
+                Ok(Lookup::Replaced) => {
+                    replaced = Some(fingerprint(value.as_bytes()));
                     None
                 }
                 Ok(Lookup::Expired) => {
@@ -98,6 +108,10 @@ pub async fn session_middleware(
     if rejected.is_some() {
         metrics::counter!("shop_session_lookups_total", "result" => "refused").increment(1);
     }
+    if let Some(fp) = &replaced {
+        metrics::counter!("shop_session_lookups_total", "result" => "replaced").increment(1);
+        tracing::info!(cookie = %fp, "session cookie replaced moments ago; treating request as anonymous, cookie left alone");
+    }
     if let Some((reason, fp)) = &rejected {
         tracing::info!(?reason, cookie = %fp, "session cookie rejected; treating request as anonymous");
     }
@@ -106,7 +120,7 @@ pub async fn session_middleware(
         store.clone(),
         client_meta(&req),
         session,
-        CookieChange::None,
+        replaced.is_some(),
     );
     req.extensions_mut().insert(handle.clone());
     let mut res = next.run(req).await;

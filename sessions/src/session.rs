@@ -49,6 +49,12 @@ pub enum Lookup {
     Live(Session),
     /// No row has this token (never issued, rotated away, logged out, or collected).
     Unknown,
+    /// No row has this token, because its session was given a newer one moments ago (a
+    /// sign-in, a password change, a sudo confirmation). No session either: rotation
+    /// exists so that the old token opens nothing. But the browser that sent it was
+    /// answered with the newer one, maybe before this request's answer arrives, so that
+    /// answer must not remove the cookie: it would remove the newer token.
+    Replaced,
     /// The row existed but had timed out; it has now been deleted.
     Expired,
 }

@@ -69,6 +69,9 @@ pub(crate) trait SessionTx: Send {
     fn insert(&mut self, row: NewRow<'_>) -> impl Future<Output = sqlx::Result<Session>> + Send;
 
     /// Signs `user_id` in on row `id`: new token, `authenticated_at` now, fresh deadlines.
+    ///
+    /// This and every other statement that gives a row a new token keeps the old token's
+    /// hash in `replaced_hash`, with the time in `replaced_at` ([`Rows::replaced_since`]).
     fn sign_in(
         &mut self,
         id: SessionId,
@@ -79,11 +82,13 @@ pub(crate) trait SessionTx: Send {
         deadlines: Deadlines,
     ) -> impl Future<Output = sqlx::Result<Option<Session>>> + Send;
 
-    /// Gives row `id` a new token. Returns the rows changed (0 or 1).
+    /// Gives row `id` a new token (the old one is kept as replaced at `now`). Returns the
+    /// rows changed (0 or 1).
     fn set_token(
         &mut self,
         id: SessionId,
         token_hash: &[u8],
+        now: i64,
     ) -> impl Future<Output = sqlx::Result<u64>> + Send;
 
     /// The new password hash of `user_id`, only if the stored one is still `old_hash`.
@@ -214,7 +219,8 @@ db::impl_for_both!(SessionTx {
     ) -> sqlx::Result<Option<Session>> {
         sqlx::query_as::<_, Session>(&format!(
             "UPDATE sessions
-                SET token_hash = $1, user_id = $2, authenticated_at = $3, proved_at = $3,
+                SET token_hash = $1, replaced_hash = token_hash, replaced_at = $3,
+                    user_id = $2, authenticated_at = $3, proved_at = $3,
                     last_seen_at = $3, persistent = $4, idle_expires_at = $5,
                     absolute_expires_at = $6
               WHERE id = $7
@@ -231,12 +237,16 @@ db::impl_for_both!(SessionTx {
         .await
     }
 
-    async fn set_token(&mut self, id: SessionId, token_hash: &[u8]) -> sqlx::Result<u64> {
-        let done = sqlx::query("UPDATE sessions SET token_hash = $1 WHERE id = $2")
-            .bind(token_hash)
-            .bind(id)
-            .execute(&mut **self)
-            .await?;
+    async fn set_token(&mut self, id: SessionId, token_hash: &[u8], now: i64) -> sqlx::Result<u64> {
+        let done = sqlx::query(
+            "UPDATE sessions SET token_hash = $1, replaced_hash = token_hash, replaced_at = $2
+              WHERE id = $3",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut **self)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -268,7 +278,8 @@ db::impl_for_both!(SessionTx {
         now: i64,
     ) -> sqlx::Result<u64> {
         let done = sqlx::query(
-            "UPDATE sessions SET token_hash = $1, authenticated_at = $2, proved_at = $2
+            "UPDATE sessions SET token_hash = $1, replaced_hash = token_hash, replaced_at = $2,
+                                authenticated_at = $2, proved_at = $2
               WHERE id = $3 AND user_id = $4",
         )
         .bind(token_hash)
@@ -288,7 +299,9 @@ db::impl_for_both!(SessionTx {
         now: i64,
     ) -> sqlx::Result<u64> {
         let done = sqlx::query(
-            "UPDATE sessions SET token_hash = $1, proved_at = $2 WHERE id = $3 AND user_id = $4",
+            "UPDATE sessions SET token_hash = $1, replaced_hash = token_hash, replaced_at = $2,
+                                proved_at = $2
+              WHERE id = $3 AND user_id = $4",
         )
         .bind(token_hash)
         .bind(now)
@@ -427,6 +440,21 @@ impl Rows {
                 .bind(&hash[..])
                 .fetch_optional(p)
                 .await
+        })
+    }
+
+    /// Whether a row's token was replaced by a newer one after `since`, and this was it:
+    /// the browser that held it was given the newer one (see [`crate::Lookup::Replaced`]).
+    pub async fn replaced_since(&self, hash: &[u8; 32], since: i64) -> sqlx::Result<bool> {
+        on!(self.db.reader(), p => {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM sessions WHERE replaced_hash = $1 AND replaced_at > $2",
+            )
+            .bind(&hash[..])
+            .bind(since)
+            .fetch_optional(p)
+            .await
+            .map(|id| id.is_some())
         })
     }
 

@@ -208,7 +208,9 @@ impl SessionStore {
         Ok((token, session))
     }
 
-    /// Looks a token up, in memory first. An expired session is deleted on sight.
+    /// Looks a token up, in memory first. An expired session is deleted on sight. A token
+    /// that no row has is [`Lookup::Replaced`] if a row had it until less than
+    /// `replaced_token_grace` ago, else [`Lookup::Unknown`].
     pub async fn load(&self, token: &SessionToken) -> Result<Lookup, StoreError> {
         let hash = token.hash().0;
         let now = self.now();
@@ -226,7 +228,12 @@ impl SessionStore {
                     .increment(1);
                 let epoch = self.cache.epoch();
                 let Some(session) = self.rows.by_token_hash(&hash).await? else {
-                    return Ok(Lookup::Unknown);
+                    let grace = self.config.replaced_token_grace.as_secs() as i64;
+                    return Ok(if self.rows.replaced_since(&hash, now - grace).await? {
+                        Lookup::Replaced
+                    } else {
+                        Lookup::Unknown
+                    });
                 };
                 (session, Some(epoch))
             }
@@ -269,8 +276,9 @@ impl SessionStore {
     /// row is gone (for example, logged out by a concurrent request).
     pub async fn rotate(&self, id: SessionId) -> Result<Option<SessionToken>, StoreError> {
         let token = SessionToken::generate()?;
+        let now = self.now();
         session_write!(self, Some(Change::Session(id)), tx => {
-            Ok(match tx.set_token(id, &token.hash().0).await? {
+            Ok(match tx.set_token(id, &token.hash().0, now).await? {
                 1 => Written::changed(Some(token)),
                 _ => Written::nothing(None),
             })

@@ -141,11 +141,18 @@ async fn login_rotates_the_token_and_the_old_one_is_rejected() {
     assert_eq!(row.0, guest.id.0);
     assert!(row.1.is_some() && row.2 == Some(T0));
 
-    // The old token is now worthless, and is cleared when presented.
+    // The old token is worthless at once. Rule 12: for a minute its answers leave the
+    // cookie alone (the browser was given the new one); after that they clear it.
     let res = app
         .post_with_cookie("/api/current_user", cookie_header(&guest_cookie))
         .await;
     assert_eq!(res.status(), 200);
+    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
+    assert_eq!(res.text().await.unwrap(), "null");
+    app.clock.advance(61);
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&guest_cookie))
+        .await;
     assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
     assert_eq!(res.text().await.unwrap(), "null");
     // The new one works.
@@ -169,6 +176,89 @@ async fn signing_in_again_rotates_again_and_keeps_one_row() {
     assert_ne!(third, second);
     assert_eq!(app.whoami(&client).await.as_deref(), Some("bob"));
     assert_eq!(app.session_count().await, 1);
+}
+
+// Rule 12: a request sent with the token a rotation replaces, answered after the
+// rotation's answer (two tabs, a refetch still on its way when "Sign in" is pressed), is
+// anonymous and leaves the cookie alone: clearing it would sign the browser out again,
+// since by then the cookie is the new token. Every rotation: sign-in, password change,
+// sudo confirmation. A token that was never issued, or whose session ended, is cleared.
+#[tokio::test]
+async fn a_request_still_carrying_a_replaced_token_does_not_undo_the_rotation() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let signed_in = session_token(app.login(&browser, ALICE.0, ALICE.1).await.headers()).unwrap();
+
+    // The password change and the sudo confirmation each give the session a new token.
+    let res = app
+        .post(
+            &browser,
+            "/api/change_password",
+            &[
+                ("current_password", ALICE.1),
+                ("new_password", "a-brand-new-password"),
+                ("new_password_confirm", "a-brand-new-password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let changed = session_token(res.headers()).expect("a password change rotates");
+    let res = app
+        .post(
+            &browser,
+            "/api/confirm_identity",
+            &[("password", "a-brand-new-password")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let confirmed = session_token(res.headers()).expect("a confirmation rotates");
+    assert_eq!(app.whoami(&browser).await.as_deref(), Some("alice"));
+
+    // The latest replaced token: anonymous (no page, no private data), cookie untouched.
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&changed))
+        .await;
+    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
+    assert_eq!(res.text().await.unwrap(), "null");
+    let res = app
+        .get_with_cookie("/account", cookie_header(&changed))
+        .await;
+    assert_eq!(res.status(), 302, "a replaced token opens nothing");
+    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
+    // Only the token replaced last is remembered: the one before it is cleared as usual.
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&signed_in))
+        .await;
+    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    // A token never issued is cleared as before.
+    let never = SessionToken::generate().unwrap().expose();
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&never))
+        .await;
+    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    // A request that would begin a guest session (an add-to-cart) is refused instead:
+    // that session's cookie would replace the newer token. The browser tries again.
+    let sessions_before = app.session_count().await;
+    let mug = product_id(&app, "stoneware-mug").await;
+    let res = add_with_cookie(&app, &changed, mug, "1").await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
+    assert!(res.text().await.unwrap().contains("Please try again."));
+    assert_eq!(app.session_count().await, sessions_before);
+    // The browser, which has the newest token, is still signed in after all of it.
+    assert_eq!(app.whoami(&browser).await.as_deref(), Some("alice"));
+
+    // Once the session ends, its replaced token is cleared like any other.
+    let res = app.post(&browser, "/api/logout", &[]).await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&changed))
+        .await;
+    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&confirmed))
+        .await;
+    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
 }
 
 // Rule 5: logout deletes the row; replaying the cookie is anonymous.
