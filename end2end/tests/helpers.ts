@@ -1,5 +1,7 @@
 import { test as base, Cookie, expect, Page } from '@playwright/test';
 
+export { expect };
+
 /**
  * Playwright's `test`, which also says, when a test fails, where its page was and what
  * the session cookie went through: the page's URL, its headings, the cookies the context

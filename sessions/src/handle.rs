@@ -8,7 +8,7 @@ use crate::error::StoreError;
 use crate::events::SignInBy;
 use crate::session::{ClientMeta, Session, SessionId};
 use crate::store::SessionStore;
-use crate::token::SessionToken;
+use crate::token::{SessionToken, TokenHash};
 
 /// What the response must do with the session cookie.
 #[derive(Debug, Clone)]
@@ -24,12 +24,22 @@ pub(crate) enum CookieChange {
     Clear { clear_site_data: bool },
 }
 
+/// What the request's session cookie turned out to be, as far as the handle cares.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Presented {
+    /// No usable token: none, or one refused (malformed, unknown, expired, duplicated).
+    Nothing,
+    /// The token of the live session the request began with.
+    Live(TokenHash),
+    /// A token that a rotation replaced moments ago ([`crate::Lookup::Replaced`]).
+    Replaced,
+}
+
 #[derive(Debug)]
 struct State {
     session: Option<Session>,
     cookie: CookieChange,
-    /// The request came with a token that a rotation replaced moments ago.
-    replaced: bool,
+    presented: Presented,
 }
 
 /// The current request's session. Cloning shares the same state.
@@ -45,7 +55,7 @@ impl SessionHandle {
         store: SessionStore,
         meta: ClientMeta,
         session: Option<Session>,
-        replaced: bool,
+        presented: Presented,
     ) -> Self {
         SessionHandle {
             store,
@@ -53,7 +63,7 @@ impl SessionHandle {
             state: Arc::new(Mutex::new(State {
                 session,
                 cookie: CookieChange::None,
-                replaced,
+                presented,
             })),
         }
     }
@@ -103,7 +113,7 @@ impl SessionHandle {
         if let Some(id) = self.id() {
             return Ok(id);
         }
-        if self.lock().replaced {
+        if matches!(self.lock().presented, Presented::Replaced) {
             return Err(StoreError::Replaced);
         }
         let (token, session) = self.store.create(None, false, &self.meta).await?;
@@ -149,8 +159,14 @@ impl SessionHandle {
         let (token, session) = match upgraded {
             Some(pair) => pair,
             None => {
+                // The browser's token, if its session just ended here, is replaced by
+                // the new session's (§4 rule 12), as a rotation on the same row would be.
+                let replaces = match self.lock().presented {
+                    Presented::Live(hash) => Some(hash),
+                    Presented::Nothing | Presented::Replaced => None,
+                };
                 self.store
-                    .create_by(Some(user_id), persistent, &self.meta, by)
+                    .create_by(Some(user_id), persistent, &self.meta, by, replaces)
                     .await?
             }
         };

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 
 use crate::config::SessionConfig;
-use crate::handle::{CookieChange, SessionHandle};
+use crate::handle::{CookieChange, Presented, SessionHandle};
 use crate::session::{coarse_ip, ClientMeta, Lookup};
 use crate::store::SessionStore;
 use crate::token::{fingerprint, SessionToken};
@@ -47,6 +47,7 @@ pub async fn session_middleware(
     let presented = presented_values(req.headers(), name);
     let mut rejected = None;
     let mut replaced = None;
+    let mut came_with = Presented::Nothing;
     let session = match presented.as_slice() {
         [] => None,
         [value] => match SessionToken::parse(value) {
@@ -56,7 +57,10 @@ pub async fn session_middleware(
             }
             Some(token) => match store.load(&token).await {
                 Ok(Lookup::Live(s)) => match store.touch(&s).await {
-                    Ok(Some(s)) => Some(s),
+                    Ok(Some(s)) => {
+                        came_with = Presented::Live(token.hash());
+                        Some(s)
+                    }
                     // Deleted or expired between the two statements: treat as revoked.
                     Ok(None) => {
                         rejected = Some((Rejected::Unknown, fingerprint(value.as_bytes())));
@@ -67,6 +71,7 @@ pub async fn session_middleware(
                             error = &e as &dyn std::error::Error,
                             "could not refresh session; serving it unrefreshed"
                         );
+                        came_with = Presented::Live(token.hash());
                         Some(s)
                     }
                 },
@@ -78,6 +83,7 @@ pub async fn session_middleware(
                 // the cookie (by now the successor) is left alone.
                 Ok(Lookup::Replaced) => {
                     replaced = Some(fingerprint(value.as_bytes()));
+                    came_with = Presented::Replaced;
                     None
                 }
                 Ok(Lookup::Expired) => {
@@ -116,12 +122,7 @@ pub async fn session_middleware(
         tracing::info!(?reason, cookie = %fp, "session cookie rejected; treating request as anonymous");
     }
 
-    let handle = SessionHandle::new(
-        store.clone(),
-        client_meta(&req),
-        session,
-        replaced.is_some(),
-    );
+    let handle = SessionHandle::new(store.clone(), client_meta(&req), session, came_with);
     req.extensions_mut().insert(handle.clone());
     let mut res = next.run(req).await;
     write_cookie(

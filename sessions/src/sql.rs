@@ -36,6 +36,8 @@ fn live_row(column: &str) -> String {
 #[derive(Debug)]
 pub(crate) struct NewRow<'a> {
     pub token_hash: &'a [u8],
+    /// The token this session's row takes over from (kept as replaced at `now`).
+    pub replaces: Option<&'a [u8]>,
     pub user_id: Option<i64>,
     pub now: i64,
     pub deadlines: Deadlines,
@@ -190,8 +192,9 @@ db::impl_for_both!(SessionTx {
         sqlx::query_as::<_, Session>(&format!(
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
                                    authenticated_at, proved_at, idle_expires_at,
-                                   absolute_expires_at, persistent, user_agent, ip, handle)
-             VALUES ($1, $2, $3, $3, $4, $4, $5, $6, $7, $8, $9, $10)
+                                   absolute_expires_at, persistent, user_agent, ip, handle,
+                                   replaced_hash, replaced_at)
+             VALUES ($1, $2, $3, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              RETURNING {COLUMNS}"
         ))
         .bind(row.token_hash)
@@ -204,6 +207,8 @@ db::impl_for_both!(SessionTx {
         .bind(row.user_agent)
         .bind(row.ip)
         .bind(row.handle)
+        .bind(row.replaces)
+        .bind(row.replaces.map(|_| row.now))
         .fetch_one(&mut **self)
         .await
     }

@@ -18,7 +18,7 @@ use crate::events::{Event, EventKind, SignInBy};
 use crate::expiry;
 use crate::session::{is_handle, truncate, ClientMeta, Lookup, Session, SessionId};
 use crate::sql::{Device, NewRow, Rows};
-use crate::token::SessionToken;
+use crate::token::{SessionToken, TokenHash};
 use crate::write::{session_write, Written};
 
 /// Sessions in the database (SQLite or PostgreSQL, one query text for both), with an
@@ -162,18 +162,21 @@ impl SessionStore {
         persistent: bool,
         meta: &ClientMeta,
     ) -> Result<(SessionToken, Session), StoreError> {
-        self.create_by(user_id, persistent, meta, SignInBy::Password)
+        self.create_by(user_id, persistent, meta, SignInBy::Password, None)
             .await
     }
 
     /// [`create`](Self::create), signed in `by` a password or a passkey (what the
-    /// security log and the event say).
+    /// security log and the event say). `replaces`: the token of the browser's session
+    /// that this one follows (it was just ended, to sign in as someone else), recorded as
+    /// the new row's replaced token (see [`Lookup::Replaced`]).
     pub async fn create_by(
         &self,
         user_id: Option<i64>,
         persistent: bool,
         meta: &ClientMeta,
         by: SignInBy,
+        replaces: Option<TokenHash>,
     ) -> Result<(SessionToken, Session), StoreError> {
         let token = SessionToken::generate()?;
         let handle = crate::token::random_hex::<16>()?;
@@ -186,6 +189,7 @@ impl SessionStore {
             let session = tx
                 .insert(NewRow {
                     token_hash: &hash,
+                    replaces: replaces.as_ref().map(|h| &h.0[..]),
                     user_id,
                     now,
                     deadlines,

@@ -261,6 +261,29 @@ async fn a_request_still_carrying_a_replaced_token_does_not_undo_the_rotation() 
     assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
 }
 
+// Rule 12 when the rotation is a new row: signing in as someone else ends the browser's
+// session and begins another, which takes the old token over as replaced.
+#[tokio::test]
+async fn signing_in_as_someone_else_replaces_the_token_too() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let alices = session_token(app.login(&browser, ALICE.0, ALICE.1).await.headers()).unwrap();
+    let bobs = session_token(app.login(&browser, "bob", BOB.1).await.headers()).unwrap();
+    assert_ne!(alices, bobs);
+    assert_eq!(app.session_count().await, 1, "alice's session ended");
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&alices))
+        .await;
+    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
+    assert_eq!(res.text().await.unwrap(), "null");
+    assert_eq!(app.whoami(&browser).await.as_deref(), Some("bob"));
+    app.clock.advance(61);
+    let res = app
+        .post_with_cookie("/api/current_user", cookie_header(&alices))
+        .await;
+    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+}
+
 // Rule 5: logout deletes the row; replaying the cookie is anonymous.
 #[tokio::test]
 async fn logout_kills_the_token_server_side() {
