@@ -17,7 +17,11 @@ const catalog = process.env.SHOP_CATALOG;
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // A guard against a hang, not a speed limit: through the https cluster (three debug
+  // builds, PostgreSQL, nginx and Chromium sharing 2 cores) the longer stories take
+  // about 30 s, twice what they take on SQLite. The few that wait out a timeout of the
+  // shop's own (sudo mode) set more.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

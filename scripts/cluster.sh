@@ -13,6 +13,9 @@
 #                                             `reuse`: a new database on the server that
 #                                             pg_start already started (left running)
 #   cluster_stop                              stops it all, deletes the temporary files
+#   cluster_metric NAME{LABELS}               the sum of one Prometheus series over the
+#                                             processes (each serves its metrics on a
+#                                             loopback port of its own, METRICS_ADDR)
 #
 # Each process answers with `X-Served-By: shop-N`; nginx is their trusted proxy.
 # TLS_CERT and TLS_KEY name a certificate and its key; without them a self-signed one
@@ -54,12 +57,13 @@ cluster_front() { # TLS PORT HTTP_PORT CERT KEY
 }
 
 cluster_start() {
-  local bin=$1 site=$2 port=$3 mode=${4:-keep} url i sport
+  local bin=$1 site=$2 port=$3 mode=${4:-keep} url i sport mport
   CLUSTER_DIR=$(mktemp -d /tmp/clusterXXXXXX)
   # The postgres user (initdb, as root) and nginx's workers must reach into it.
   chmod 755 "$CLUSTER_DIR"
   CLUSTER_PIDS=()
   CLUSTER_PORTS=()
+  CLUSTER_METRICS_PORTS=()
   CLUSTER_NGINX=
   CLUSTER_MODE=$mode
   if [ "$mode" = reuse ]; then
@@ -77,13 +81,16 @@ cluster_start() {
   local upstream=""
   for i in $(seq 1 "$CLUSTER_SIZE"); do
     sport=$(cluster_free_port)
+    mport=$(cluster_free_port)
     env DATABASE_URL="$url" LEPTOS_SITE_ADDR="127.0.0.1:$sport" LEPTOS_SITE_ROOT="$site" \
+      METRICS_ADDR="127.0.0.1:$mport" \
       LEPTOS_HASH_FILES=true LEPTOS_OUTPUT_NAME=shop TRUSTED_PROXIES=127.0.0.1 \
       SERVED_BY="shop-$i" COOKIE_SECURE="$secure" RUST_LOG="${RUST_LOG:-warn}" \
       WEBAUTHN_ORIGIN="$scheme://localhost:$port" \
       "$bin" >"$CLUSTER_DIR/shop-$i.log" 2>&1 &
     CLUSTER_PIDS+=("$!")
     CLUSTER_PORTS+=("$sport")
+    CLUSTER_METRICS_PORTS+=("$mport")
     upstream="$upstream    server 127.0.0.1:$sport;"$'\n'
     # The first one migrates and seeds the database before the others start; a catalog
     # to load (SHOP_CATALOG, JSON lines) goes in then.
@@ -153,6 +160,16 @@ CONF
   fi
   cluster_wait_up "$CLUSTER_URL/" "$CLUSTER_NGINX" "$CLUSTER_DIR/nginx-error.log" || return 1
   export CLUSTER_URL CLUSTER_HTTP_URL CLUSTER_DIR
+}
+
+cluster_metric() { # SERIES, e.g. shop_session_lookups_total{result="replaced"}
+  local port total=0 value
+  for port in "${CLUSTER_METRICS_PORTS[@]}"; do
+    value=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null |
+      awk -v s="$1" '$1 == s { print $2 }')
+    total=$((total + ${value:-0}))
+  done
+  echo "$total"
 }
 
 cluster_stop() {

@@ -72,6 +72,8 @@ export async function waitForHydration(page: Page): Promise<void> {
 /** What the browser saw of the current document: errors, console, requests. */
 async function hydrationReport(page: Page): Promise<string> {
   const lines: string[] = [`url: ${page.url()}`];
+  // The page may be gone by now (the test ran out of time): say so, not something else.
+  if (page.isClosed()) return `  ${lines[0]} (the page was closed: the test's time ran out)`;
   for (const e of await page.pageErrors({ filter: 'since-navigation' })) lines.push(`page error: ${e.message}`);
   for (const m of await page.consoleMessages({ filter: 'since-navigation' }))
     lines.push(`console.${m.type()}: ${m.text().slice(0, 500)}`);

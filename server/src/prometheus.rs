@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `shop_http_requests_total` | `route`, `method`, `status` | answers given |
 //! | `shop_http_request_duration_seconds` | `route`, `method` | time to the answer's head (histogram) |
-//! | `shop_session_lookups_total` | `result`: `cache_hit`, `cache_miss`, `refused` | session cookies looked up |
+//! | `shop_session_lookups_total` | `result`: `cache_hit`, `cache_miss`, `refused`, `replaced` | session cookies looked up (`replaced`: a token a rotation replaced moments ago) |
 //! | `shop_sign_ins_total` | `result`: `ok`, `refused`, `throttled`, `failed` | password sign-ins |
 //! | `shop_db_unavailable_total` | | requests that met the database out of reach |
 //! | `shop_event_streams_open` | | open `/api/events` streams |

@@ -791,6 +791,12 @@ async fn metrics_count_routes_sessions_and_sign_ins_and_name_no_one() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 200);
+    // A token a second sign-in replaced (§4 rule 12).
+    let laptop = app.browser();
+    let first = session_token(app.login(&laptop, name, password).await.headers()).unwrap();
+    assert_eq!(app.login(&laptop, name, password).await.status(), 200);
+    let replaced = app.get_with_cookie("/cart", cookie_header(&first)).await;
+    assert_eq!(replaced.status(), 200);
 
     let after = scrape().await;
     let grew = |name: &str, labels: &[(&str, &str)]| {
@@ -811,6 +817,7 @@ async fn metrics_count_routes_sessions_and_sign_ins_and_name_no_one() {
     assert!(grew("shop_sign_ins_total", &[("result", "ok")]) >= 1.0);
     assert!(grew("shop_sign_ins_total", &[("result", "refused")]) >= 1.0);
     assert!(grew("shop_session_lookups_total", &[("result", "refused")]) >= 1.0);
+    assert!(grew("shop_session_lookups_total", &[("result", "replaced")]) >= 1.0);
     let looked_up = grew("shop_session_lookups_total", &[("result", "cache_hit")])
         + grew("shop_session_lookups_total", &[("result", "cache_miss")]);
     assert!(looked_up >= 1.0);
