@@ -148,7 +148,7 @@ test.describe('live session events', () => {
       await page.getByLabel('Password', { exact: true }).fill(wrong);
       // Wait for the answer, so the attempts are counted in order before the right one.
       await Promise.all([
-        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/login'),
         page.getByRole('button', { name: 'Sign in', exact: true }).click(),
       ]);
       await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');

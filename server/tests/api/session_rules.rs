@@ -143,18 +143,9 @@ async fn login_rotates_the_token_and_the_old_one_is_rejected() {
 
     // The old token is worthless at once. Rule 12: for a minute its answers leave the
     // cookie alone (the browser was given the new one); after that they clear it.
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&guest_cookie))
-        .await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
-    assert_eq!(res.text().await.unwrap(), "null");
+    assert_eq!(present(&app, &guest_cookie).await, ANONYMOUS_KEPT);
     app.clock.advance(61);
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&guest_cookie))
-        .await;
-    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
-    assert_eq!(res.text().await.unwrap(), "null");
+    assert_eq!(present(&app, &guest_cookie).await, ANONYMOUS_CLEARED);
     // The new one works.
     let res = app
         .post_with_cookie("/api/current_user", cookie_header(&new_token))
@@ -215,27 +206,17 @@ async fn a_request_still_carrying_a_replaced_token_does_not_undo_the_rotation() 
     assert_eq!(app.whoami(&browser).await.as_deref(), Some("alice"));
 
     // The latest replaced token: anonymous (no page, no private data), cookie untouched.
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&changed))
-        .await;
-    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
-    assert_eq!(res.text().await.unwrap(), "null");
+    assert_eq!(present(&app, &changed).await, ANONYMOUS_KEPT);
     let res = app
         .get_with_cookie("/account", cookie_header(&changed))
         .await;
     assert_eq!(res.status(), 302, "a replaced token opens nothing");
     assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
     // Only the token replaced last is remembered: the one before it is cleared as usual.
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&signed_in))
-        .await;
-    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    assert_eq!(present(&app, &signed_in).await, ANONYMOUS_CLEARED);
     // A token never issued is cleared as before.
     let never = SessionToken::generate().unwrap().expose();
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&never))
-        .await;
-    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    assert_eq!(present(&app, &never).await, ANONYMOUS_CLEARED);
     // A request that would begin a guest session (an add-to-cart) is refused instead:
     // that session's cookie would replace the newer token. The browser tries again.
     let sessions_before = app.session_count().await;
@@ -251,14 +232,8 @@ async fn a_request_still_carrying_a_replaced_token_does_not_undo_the_rotation() 
     // Once the session ends, its replaced token is cleared like any other.
     let res = app.post(&browser, "/api/logout", &[]).await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&changed))
-        .await;
-    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&confirmed))
-        .await;
-    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    assert_eq!(present(&app, &changed).await, ANONYMOUS_CLEARED);
+    assert_eq!(present(&app, &confirmed).await, ANONYMOUS_CLEARED);
 }
 
 // Rule 12 when the rotation is a new row: signing in as someone else ends the browser's
@@ -271,17 +246,52 @@ async fn signing_in_as_someone_else_replaces_the_token_too() {
     let bobs = session_token(app.login(&browser, "bob", BOB.1).await.headers()).unwrap();
     assert_ne!(alices, bobs);
     assert_eq!(app.session_count().await, 1, "alice's session ended");
-    let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&alices))
-        .await;
-    assert_eq!(set_cookies(res.headers()), Vec::<String>::new());
-    assert_eq!(res.text().await.unwrap(), "null");
+    assert_eq!(present(&app, &alices).await, ANONYMOUS_KEPT);
     assert_eq!(app.whoami(&browser).await.as_deref(), Some("bob"));
     app.clock.advance(61);
+    assert_eq!(present(&app, &alices).await, ANONYMOUS_CLEARED);
+}
+
+/// What an answer to `token` alone says: who it is for, and what it does to the cookie.
+#[derive(Debug, PartialEq)]
+struct Presented {
+    /// The signed-in user's name; `None`: anonymous.
+    user: Option<String>,
+    cookie: Cookie,
+}
+
+#[derive(Debug, PartialEq)]
+enum Cookie {
+    LeftAlone,
+    Cleared,
+    Other(Vec<String>),
+}
+
+const ANONYMOUS_KEPT: Presented = Presented {
+    user: None,
+    cookie: Cookie::LeftAlone,
+};
+const ANONYMOUS_CLEARED: Presented = Presented {
+    user: None,
+    cookie: Cookie::Cleared,
+};
+
+/// Presents `token` alone (no jar) to `/api/current_user`.
+async fn present(app: &TestApp, token: &str) -> Presented {
     let res = app
-        .post_with_cookie("/api/current_user", cookie_header(&alices))
+        .post_with_cookie("/api/current_user", cookie_header(token))
         .await;
-    assert!(set_cookies(res.headers())[0].contains("Max-Age=0"));
+    assert_eq!(res.status(), 200);
+    let cookies = set_cookies(res.headers());
+    let cookie = match cookies.as_slice() {
+        [] => Cookie::LeftAlone,
+        [one] if one.contains("Max-Age=0") => Cookie::Cleared,
+        _ => Cookie::Other(cookies),
+    };
+    let user = serde_json::from_str::<Option<serde_json::Value>>(&res.text().await.unwrap())
+        .unwrap()
+        .map(|u| u["username"].as_str().unwrap().to_string());
+    Presented { user, cookie }
 }
 
 // Rule 5: logout deletes the row; replaying the cookie is anonymous.
