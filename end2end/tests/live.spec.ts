@@ -1,5 +1,5 @@
 import { Page } from '@playwright/test';
-import { expect, test, register, waitForHydration } from './helpers';
+import { expect, test, register, sessionCookie, waitForHydration } from './helpers';
 
 // Live session events: after hydration every tab listens on GET /api/events and follows
 // what happens to its session elsewhere (another tab, another device) without a reload.
@@ -170,6 +170,56 @@ test.describe('live session events', () => {
     // The refusals came before the latest sign-in, so they are listed below it.
     const kinds = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds.indexOf('sign_in_refused')).toBeGreaterThan(0);
+  });
+
+  test('a request sent before "Sign in" and answered after it does not sign the browser out again', async ({ page, context }) => {
+    const name = uniqueName('liverace');
+    await register(page, name);
+    await header(page).getByRole('button', { name: 'Sign out' }).click();
+    await expectAnonymous(page);
+    await openLive(page, '/login');
+    await expect.poll(async () => sessionCookie(await context.cookies())?.value ?? '').not.toBe('');
+    const guest = sessionCookie(await context.cookies())!;
+
+    // A refused attempt makes the page ask again who is signed in. That request is held
+    // until the right password has been answered, then sent as the browser sent it, with
+    // the guest token the sign-in has replaced since: it reaches the server after the
+    // rotation, and its answer reaches the page after the sign-in's.
+    let signedIn!: () => void;
+    const answered = new Promise<void>((resolve) => (signedIn = resolve));
+    const late: { user: string; setCookie: string | null }[] = [];
+    await page.route(
+      '**/api/current_user',
+      async (route) => {
+        await answered;
+        const response = await route.fetch({
+          headers: { ...route.request().headers(), cookie: `${guest.name}=${guest.value}` },
+        });
+        late.push({ user: await response.text(), setCookie: response.headers()['set-cookie'] ?? null });
+        await route.fulfill({ response });
+      },
+      { times: 1 },
+    );
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password', { exact: true }).fill('not-my-password-at-all');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
+    await page.getByLabel('Username').fill(name);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/api/login' && r.status() === 200),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+    ]);
+    signedIn();
+    // The race happened: the held request reached the server with the replaced token
+    // (anonymous to it), after the sign-in. Its answer leaves the new cookie alone
+    // (ARCHITECTURE §4 rule 12); before that rule it removed it, and the page load below
+    // ended on /login?next=/account, as the cluster run once did by chance.
+    await expect.poll(() => late.length).toBe(1);
+    expect(late[0]).toEqual({ user: 'null', setCookie: null });
+    await openLive(page, '/account');
+    await expect(page.getByRole('heading', { name: 'Security activity' })).toBeVisible();
+    await expect(page.getByTestId('signed-in-user')).toHaveText(name);
   });
 
   test('without JavaScript a revoked page stays as it is until it is reloaded', async ({ page, browser }) => {
