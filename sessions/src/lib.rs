@@ -58,7 +58,7 @@ pub use events::{Event, EventKind, SignInBy};
 pub use gc::{spawn_gc, Gc};
 pub use handle::SessionHandle;
 pub use listener::spawn_listener;
-pub use middleware::session_middleware;
+pub use middleware::{cookie_values, session_middleware};
 pub use session::{coarse_ip, truncate, ClientMeta, Lookup, Session, SessionId};
 pub use store::SessionStore;
 pub use token::{SessionToken, TokenHash};

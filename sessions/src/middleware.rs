@@ -44,7 +44,7 @@ pub async fn session_middleware(
     next: Next,
 ) -> Response {
     let name = store.config().cookie_name();
-    let presented = presented_values(req.headers(), name);
+    let presented = cookie_values(req.headers(), name);
     let mut rejected = None;
     let mut replaced = None;
     let mut came_with = Presented::Nothing;
@@ -135,8 +135,9 @@ pub async fn session_middleware(
 }
 
 /// Every value of a cookie called `name` across all `Cookie` headers. A header that is
-/// not valid text but mentions the name counts as one unusable value.
-fn presented_values(headers: &HeaderMap, name: &str) -> Vec<String> {
+/// not valid text but mentions the name counts as one unusable value. (Also how the shop
+/// reads its other cookie, the device cookie: one parser for the header.)
+pub fn cookie_values(headers: &HeaderMap, name: &str) -> Vec<String> {
     let mut values = Vec::new();
     for header in headers.get_all(COOKIE) {
         match header.to_str() {

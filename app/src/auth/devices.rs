@@ -6,7 +6,6 @@
 //! "this browser signed in to this account before". Sign-out leaves it in place, so
 //! signing in again here is not news (`Clear-Site-Data` is `"storage"`, not `"cookies"`).
 
-use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use db::{on, Db};
@@ -39,18 +38,13 @@ pub fn cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// The device token the request presents, if it is well formed.
+/// The device token the request presents, if it presents exactly one, well formed.
 fn presented(name: &str) -> Option<SessionToken> {
     let parts = use_context::<Parts>()?;
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .and_then(|(_, value)| SessionToken::parse(value))
+    match sessions::cookie_values(&parts.headers, name).as_slice() {
+        [value] => SessionToken::parse(value),
+        _ => None,
+    }
 }
 
 /// The `Set-Cookie` that gives this browser `token`.
