@@ -686,6 +686,9 @@ async fn the_binary_logs_json_lines_on_request_and_refuses_an_unknown_format() {
             .env("DATABASE_URL", &url)
             .env("COOKIE_SECURE", "false")
             .env("TRUSTED_PROXIES", "127.0.0.1")
+            // Its sign-in's new-device notice goes to the test's directory, not to
+            // `mail/` in the crate (the default, relative to where tests run).
+            .env("MAIL_DIR", dir.path().join("mail"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         cmd
