@@ -173,6 +173,10 @@ async fn sigkill_under_load(processes: usize) {
 
     let stop = Arc::new(AtomicBool::new(false));
     let tried = Arc::new(AtomicUsize::new(0));
+    // Sign-ins answered: the kill waits for all of them (a sign-in still on its way to the
+    // killed process would get no answer, and 2.5 s was not always enough on 2 cores).
+    let signed_in = Arc::new(AtomicUsize::new(0));
+    let shoppers = accounts.len();
     let mut tasks = Vec::new();
     // Signed-in shoppers: sign in, then add and order in a loop.
     for (n, (user, pw)) in accounts.into_iter().enumerate() {
@@ -183,6 +187,7 @@ async fn sigkill_under_load(processes: usize) {
             products.clone(),
         );
         let (killed, answered_after_kill) = (killed.clone(), answered_after_kill.clone());
+        let signed_in = signed_in.clone();
         tasks.push(tokio::spawn(async move {
             let mut acked = Acked::default();
             let client = jar_client();
@@ -196,6 +201,7 @@ async fn sigkill_under_load(processes: usize) {
             .await
             .expect("sign-in before the kill");
             let token = token_of(&res).expect("a session cookie");
+            signed_in.fetch_add(1, Ordering::SeqCst);
             acked.users.push((token.clone(), user.clone()));
             let mut i = n;
             while !stop.load(Ordering::Relaxed) {
@@ -274,7 +280,16 @@ async fn sigkill_under_load(processes: usize) {
         }));
     }
 
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while signed_in.load(Ordering::SeqCst) < shoppers {
+        assert!(
+            Instant::now() < deadline,
+            "the shoppers' sign-ins were not all answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Then a while of adds and orders, so the kill lands under load.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     server.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix
     server.wait().unwrap();
     killed.store(true, Ordering::Relaxed);
